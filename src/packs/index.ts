@@ -1,0 +1,32 @@
+// The pure pack rules: what packctl and the registry both run. Nothing here imports the rest of the project.
+export * from './types.js';
+export {
+  ArchiveEntryTooLargeError,
+  inspectArchive,
+  openArchiveEntry,
+  type ArchiveInput,
+} from './archive.js';
+export { comparePaths, computeContentDigest, isContentDigest, sortFilesByPath } from './digest.js';
+export {
+  PACK_NAME_PATTERN,
+  RESERVED_TAG_LABELS,
+  TAG_GROUP_SEPARATOR,
+  isValidGroup,
+  isValidPackName,
+  isValidTagLabel,
+  normalizeArchivePath,
+} from './names.js';
+export {
+  MAX_PACK_JSON_BYTES,
+  MAX_PACK_JSON_DEPTH,
+  parsePackJson,
+  validateManifest,
+  type ManifestResult,
+} from './pack-json.js';
+export {
+  MAX_VALUES_YAML_ALIAS_COUNT,
+  MAX_VALUES_YAML_BYTES,
+  MAX_VALUES_YAML_DEPTH,
+  checkValuesYaml,
+} from './values-yaml.js';
+export { comparePackVersions, isValidPackVersion, normalizePackVersion } from './version.js';
