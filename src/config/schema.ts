@@ -1,0 +1,479 @@
+import { isIPv6 } from 'node:net';
+import { resolve } from 'node:path';
+import * as z from 'zod';
+
+/**
+ * The configuration as the rest of the code sees it: camelCase, every default applied, every path
+ * absolute, addresses and durations parsed. Built once at start by `loadConfig`.
+ */
+export interface RegistryConfig {
+  log: { level: LogLevel; formatter: 'json' | 'text' };
+  storage:
+    | { kind: 'filesystem'; rootDirectory: string; readOnly: boolean }
+    | { kind: 'inmemory'; readOnly: boolean };
+  http: {
+    /** `undefined` means every interface (`addr: :5000`). */
+    host: string | undefined;
+    /** 0 asks the OS for a free port (tests). */
+    port: number;
+    /** Response headers: the contract's defaults, each replaced by a file entry of the same name. */
+    headers: Record<string, string[]>;
+    drainTimeoutMs: number;
+    tls: {
+      /** Plain HTTP only when explicitly `false`. */
+      enabled: boolean;
+      certificate: string;
+      key: string;
+      clientCas: string[];
+      minimumTls: 'TLSv1.2' | 'TLSv1.3';
+      selfSigned: { enabled: boolean; hosts: string[] };
+    };
+    debug: { addr?: ListenAddress; prometheus: { enabled: boolean; path: string } };
+  };
+  auth:
+    | { kind: 'htpasswd'; realm: string; path: string; admins: string[] }
+    | { kind: 'none' };
+  limits: { maxUploadSize: number; maxUnpackedSize: number; maxEntries: number };
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ListenAddress {
+  host: string | undefined;
+  port: number;
+}
+
+/** The contract's default response headers (Distribution's spelling: one list of values per header). */
+export const DEFAULT_HTTP_HEADERS: Readonly<Record<string, readonly string[]>> = {
+  'X-Content-Type-Options': ['nosniff'],
+  'Strict-Transport-Security': ['max-age=63072000; includeSubdomains; preload'],
+  'Content-Security-Policy': ["img-src 'self'; script-src 'self'; style-src 'self'"],
+  'X-Frame-Options': ['DENY'],
+  'X-XSS-Protection': ['1; mode=block'],
+  'Referrer-Policy': ['same-origin'],
+};
+
+export const DEFAULT_SELF_SIGNED_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+
+/**
+ * Docker Distribution keys that admins bring along when they copy a Distribution config. They mean
+ * nothing here; refusing them would make every copied file fail, so they are dropped with a warning.
+ * Dotted paths in the YAML spelling; a listed key ignores its whole subtree.
+ */
+export const IGNORED_DISTRIBUTION_KEYS: readonly string[] = [
+  'health',
+  'notifications',
+  'redis',
+  'middleware',
+  'validation',
+  'compatibility',
+  'proxy',
+  'reporting',
+  'catalog',
+  'loglevel',
+  'log.accesslog',
+  'log.fields',
+  'log.hooks',
+  'log.reportcaller',
+  'storage.delete',
+  'storage.cache',
+  'storage.redirect',
+  'storage.tag',
+  'storage.maintenance.uploadpurging',
+  'storage.filesystem.maxthreads',
+  'http.secret',
+  'http.host',
+  'http.prefix',
+  'http.relativeurls',
+  'http.http2',
+  'http.h2c',
+  'http.net',
+  'http.tls.letsencrypt',
+  'http.tls.ciphersuites',
+];
+
+/**
+ * Sections whose mapping holds exactly one "kind" key (Distribution's storage driver style), and which
+ * may be written as the bare kind name: `storage: inmemory`, `auth: none`.
+ */
+export const SELECTOR_SECTIONS = {
+  storage: ['filesystem', 'inmemory'],
+  auth: ['htpasswd', 'none'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type SelectorSection = keyof typeof SELECTOR_SECTIONS;
+
+export function isSelectorSection(key: string): key is SelectorSection {
+  return Object.hasOwn(SELECTOR_SECTIONS, key);
+}
+
+/** `storage: inmemory` → `{inmemory: {}}`; absent → `{}`; anything else is left for validation to judge. */
+export function expandSelectorShorthand(section: SelectorSection, value: unknown): unknown {
+  if (value === null || value === undefined) return {};
+  const kinds: readonly string[] = SELECTOR_SECTIONS[section];
+  if (typeof value === 'string' && kinds.includes(value)) return { [value]: {} };
+  return value;
+}
+
+/** Describes a value for an error message: strings quoted, collections by their kind. */
+export function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+export type ListenAddressResult = { ok: true; address: ListenAddress } | { ok: false; reason: string };
+
+/** Parses Go's `host:port` (`:5000`, `127.0.0.1:5443`, `[::1]:5000`, `localhost:0`). */
+export function parseListenAddress(value: unknown): ListenAddressResult {
+  const expected = `expected host:port like ":5000", got ${describeValue(value)}`;
+  if (typeof value !== 'string') return { ok: false, reason: expected };
+  const match = /^(?:\[([^\]]+)\]|([A-Za-z0-9.-]*)):(\d{1,5})$/.exec(value.trim());
+  if (!match) return { ok: false, reason: expected };
+  const [, bracketed, plain, portText] = match;
+  if (bracketed !== undefined && !isIPv6(bracketed)) {
+    return { ok: false, reason: `expected an IPv6 address inside [ ], got ${describeValue(value)}` };
+  }
+  const port = Number(portText);
+  if (port > 65535) {
+    return { ok: false, reason: `expected a port from 0 to 65535, got ${describeValue(value)}` };
+  }
+  const host = bracketed ?? (plain === '' ? undefined : plain);
+  return { ok: true, address: { host, port } };
+}
+
+const DURATION_UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * Distribution durations: Go's `time.ParseDuration` syntax (`30s`, `500ms`, `1m30s`, `1.5h`), or a bare
+ * number of seconds. Returns whole milliseconds, or `undefined` when the value is not a valid,
+ * non-negative duration.
+ */
+export function parseDurationMs(value: unknown): number | undefined {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  }
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text === '0') return 0;
+  if (text === '') return undefined;
+  // `ms` before `m` and `s`: alternation takes the first unit that matches.
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  while (part.lastIndex < text.length) {
+    const match = part.exec(text);
+    if (!match) return undefined;
+    total += Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? ''] ?? Number.NaN);
+  }
+  return Number.isFinite(total) ? Math.round(total) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Building blocks. Messages name what was expected and what was found; `loadConfig` prefixes the key.
+
+/** A YAML mapping key written with no value (`log:`) means "all defaults", like an empty mapping. */
+function nullAsEmptyMapping(value: unknown): unknown {
+  return value === null || value === undefined ? {} : value;
+}
+
+function section<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  return z.preprocess(nullAsEmptyMapping, z.strictObject(shape));
+}
+
+/** YAML reads `realm: 2024` as a number; a string-valued setting takes it as the text it was written as. */
+function numberAsString(value: unknown): unknown {
+  return typeof value === 'number' ? String(value) : value;
+}
+
+/** A single value where a list is expected (`admins: alice`) is a list of one; `clientcas:` is none. */
+function scalarAsList(value: unknown): unknown {
+  if (value === null) return [];
+  if (typeof value === 'string' || typeof value === 'number') return [value];
+  return value;
+}
+
+function hasUnsafeHeaderCharacter(text: string): boolean {
+  return [...text].some((character) => {
+    const code = character.charCodeAt(0);
+    return code < 0x20 || code === 0x7f;
+  });
+}
+
+const filePath = z.preprocess(numberAsString, z.string().min(1));
+
+const filePathList = z.preprocess(scalarAsList, z.array(filePath));
+
+const listenAddress = z.unknown().transform((value, ctx) => {
+  const parsed = parseListenAddress(value);
+  if (parsed.ok) return parsed.address;
+  ctx.addIssue({ code: 'custom', message: parsed.reason, input: value });
+  return z.NEVER;
+});
+
+const duration = z.unknown().transform((value, ctx) => {
+  const milliseconds = parseDurationMs(value);
+  if (milliseconds !== undefined) return milliseconds;
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a duration like "30s", "500ms" or "1m", or a number of seconds, got ${describeValue(value)}`,
+    input: value,
+  });
+  return z.NEVER;
+});
+
+const positiveIntegerMessage = (issue: { input?: unknown }): string =>
+  `expected a positive whole number, got ${describeValue(issue.input)}`;
+
+const positiveInteger = z.int({ error: positiveIntegerMessage }).positive({ error: positiveIntegerMessage });
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const headerValues = z.preprocess(
+  scalarAsList,
+  z.array(
+    z.preprocess(
+      numberAsString,
+      z.string().refine((text) => !hasUnsafeHeaderCharacter(text), {
+        error: 'header values must not contain line breaks or control characters',
+      }),
+    ),
+  ),
+);
+
+const headers = z.preprocess(
+  nullAsEmptyMapping,
+  z.record(z.string(), headerValues).superRefine((entries, ctx) => {
+    for (const name of Object.keys(entries)) {
+      if (!HEADER_NAME.test(name)) {
+        const message = `${JSON.stringify(name)} is not a valid HTTP header name`;
+        ctx.addIssue({ code: 'custom', path: [name], message });
+      }
+    }
+  }),
+);
+
+const hostName = z.preprocess(
+  numberAsString,
+  z.string().regex(/^[A-Za-z0-9*._:%-]+$/, {
+    error: (issue) => `expected a host name or IP address, got ${describeValue(issue.input)}`,
+  }),
+);
+
+const realm = z.preprocess(
+  numberAsString,
+  z
+    .string()
+    .min(1)
+    .refine((text) => !text.includes('"') && !text.includes('\\') && !hasUnsafeHeaderCharacter(text), {
+      // The realm is sent quoted in WWW-Authenticate.
+      error: 'a realm must not contain quotes, backslashes or control characters',
+    }),
+);
+
+const userName = z.preprocess(
+  numberAsString,
+  z
+    .string()
+    .min(1)
+    .refine((name) => !name.includes(':'), { error: 'a user name must not contain ":" (the htpasswd separator)' }),
+);
+
+const version = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (String(value) !== '0.1') {
+      ctx.addIssue({ code: 'custom', message: `expected 0.1, got ${describeValue(value)}`, input: value });
+    }
+  })
+  .optional();
+
+function selectorSection<Shape extends z.core.$ZodLooseShape>(name: SelectorSection, shape: Shape) {
+  const kinds: readonly string[] = SELECTOR_SECTIONS[name];
+  return z.preprocess(
+    (value) => expandSelectorShorthand(name, value),
+    z
+      .strictObject(shape, {
+        error: (issue) =>
+          issue.code === 'invalid_type'
+            ? `expected a mapping or one of ${kinds.join(', ')}, got ${describeValue(issue.input)}`
+            : undefined,
+      })
+      .superRefine((value, ctx) => {
+        const chosen = kinds.filter((kind) => (value as Record<string, unknown>)[kind] !== undefined);
+        if (chosen.length > 1) {
+          ctx.addIssue({ code: 'custom', message: `choose one of ${chosen.join(', ')}, not several` });
+        }
+      }),
+  );
+}
+
+const htpasswdAuth = section({
+  realm: realm.default('basic-realm'),
+  path: filePath.default('./storage/htpasswd'),
+  admins: z.preprocess(scalarAsList, z.array(userName)).default(() => ['admin']),
+});
+
+const filesystemStorage = section({ rootdirectory: filePath.default('./storage') });
+
+/**
+ * The configuration file's schema, in Distribution's spelling, with every default from the contract.
+ * Unknown keys are refused (`strictObject`), so a typo never silently falls back to a default.
+ */
+export const rawConfigSchema = section({
+  version,
+  log: section({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    formatter: z.enum(['json', 'text']).default('json'),
+  }),
+  storage: selectorSection('storage', {
+    filesystem: filesystemStorage.optional(),
+    inmemory: section({}).optional(),
+    maintenance: section({ readonly: section({ enabled: z.boolean().default(false) }) }),
+  }),
+  http: section({
+    addr: listenAddress.prefault(':5000'),
+    draintimeout: duration.prefault('30s'),
+    headers: headers.default(() => ({})),
+    tls: section({
+      enabled: z.boolean().default(true),
+      certificate: filePath.default('./certs/tls.crt'),
+      key: filePath.default('./certs/tls.key'),
+      clientcas: filePathList.default(() => []),
+      minimumtls: z.enum(['tls1.2', 'tls1.3']).default('tls1.2'),
+      selfsigned: section({
+        enabled: z.boolean().default(true),
+        hosts: z.preprocess(scalarAsList, z.array(hostName)).default(() => [...DEFAULT_SELF_SIGNED_HOSTS]),
+      }),
+    }),
+    debug: section({
+      addr: listenAddress.optional(),
+      prometheus: section({
+        enabled: z.boolean().default(false),
+        path: z.string().startsWith('/', { error: 'expected a URL path starting with "/"' }).default('/metrics'),
+      }),
+    }),
+  }).superRefine((http, ctx) => {
+    const debugAddress = http.debug.addr;
+    if (debugAddress && debugAddress.port !== 0 && debugAddress.port === http.addr.port) {
+      const message = `must not use the same port as http.addr (${http.addr.port})`;
+      ctx.addIssue({ code: 'custom', path: ['debug', 'addr'], message });
+    }
+  }),
+  auth: selectorSection('auth', {
+    htpasswd: htpasswdAuth.optional(),
+    none: section({}).optional(),
+  }),
+  limits: section({
+    maxuploadsize: positiveInteger.default(536_870_912),
+    maxunpackedsize: positiveInteger.default(2_147_483_648),
+    maxentries: positiveInteger.default(10_000),
+  }),
+});
+
+/** The validated file, still in Distribution's spelling. */
+export type RawConfig = z.output<typeof rawConfigSchema>;
+
+/** Messages for zod's own checks, in the same voice as the custom ones above. */
+export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
+  const got = `got ${describeValue(issue.input)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${EXPECTED_TYPE[issue.expected] ?? issue.expected}, ${got}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map(String).join(', ')}, ${got}`;
+    case 'too_small':
+      if (issue.origin === 'string' && issue.minimum === 1) return `must not be empty`;
+      return `expected at least ${String(issue.minimum)}, ${got}`;
+    case 'unrecognized_keys':
+      return 'unknown key';
+    default:
+      return undefined;
+  }
+};
+
+const EXPECTED_TYPE: Record<string, string> = {
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+};
+
+const MINIMUM_TLS = { 'tls1.2': 'TLSv1.2', 'tls1.3': 'TLSv1.3' } as const;
+
+/**
+ * Turns the validated file into the typed configuration: camelCase, paths made absolute against `cwd`,
+ * the default headers merged with the file's.
+ */
+export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
+  const absolute = (path: string): string => resolve(cwd, path);
+  const readOnly = raw.storage.maintenance.readonly.enabled;
+  const filesystem = raw.storage.filesystem ?? filesystemStorage.parse({});
+  const htpasswd = raw.auth.htpasswd ?? htpasswdAuth.parse({});
+  const { tls, debug } = raw.http;
+
+  return {
+    log: { level: raw.log.level, formatter: raw.log.formatter },
+    storage:
+      raw.storage.inmemory !== undefined
+        ? { kind: 'inmemory', readOnly }
+        : { kind: 'filesystem', rootDirectory: absolute(filesystem.rootdirectory), readOnly },
+    http: {
+      host: raw.http.addr.host,
+      port: raw.http.addr.port,
+      headers: mergeHeaders(DEFAULT_HTTP_HEADERS, raw.http.headers),
+      drainTimeoutMs: raw.http.draintimeout,
+      tls: {
+        enabled: tls.enabled,
+        certificate: absolute(tls.certificate),
+        key: absolute(tls.key),
+        clientCas: tls.clientcas.map(absolute),
+        minimumTls: MINIMUM_TLS[tls.minimumtls],
+        selfSigned: { enabled: tls.selfsigned.enabled, hosts: [...tls.selfsigned.hosts] },
+      },
+      debug: {
+        ...(debug.addr ? { addr: debug.addr } : {}),
+        prometheus: { enabled: debug.prometheus.enabled, path: debug.prometheus.path },
+      },
+    },
+    auth:
+      raw.auth.none !== undefined
+        ? { kind: 'none' }
+        : { kind: 'htpasswd', realm: htpasswd.realm, path: absolute(htpasswd.path), admins: [...htpasswd.admins] },
+    limits: {
+      maxUploadSize: raw.limits.maxuploadsize,
+      maxUnpackedSize: raw.limits.maxunpackedsize,
+      maxEntries: raw.limits.maxentries,
+    },
+  };
+}
+
+/**
+ * Header names are case-insensitive, so `x-frame-options: [SAMEORIGIN]` replaces the default
+ * `X-Frame-Options`. An empty list removes a default header.
+ */
+function mergeHeaders(
+  defaults: Readonly<Record<string, readonly string[]>>,
+  overrides: Record<string, string[]>,
+): Record<string, string[]> {
+  const byLowerName = new Map<string, [string, string[]]>();
+  for (const [name, values] of Object.entries(defaults)) byLowerName.set(name.toLowerCase(), [name, [...values]]);
+  for (const [name, values] of Object.entries(overrides)) byLowerName.set(name.toLowerCase(), [name, [...values]]);
+  const merged: Record<string, string[]> = {};
+  for (const [name, values] of byLowerName.values()) {
+    if (values.length > 0) merged[name] = values;
+  }
+  return merged;
+}
