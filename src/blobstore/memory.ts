@@ -1,0 +1,54 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { digestHex, type BlobStore, type ByteRange } from './store.js';
+
+/**
+ * Blobs held in process memory (`storage: inmemory`), for experiments and tests. Uploads are still staged
+ * on disk, in a private temporary folder, so that pushes stream exactly as they do with the filesystem.
+ */
+export class MemoryBlobStore implements BlobStore {
+  private readonly blobs = new Map<string, Buffer>();
+
+  private constructor(readonly uploadDir: string) {}
+
+  static async open(): Promise<MemoryBlobStore> {
+    return new MemoryBlobStore(await mkdtemp(join(tmpdir(), 'pack-registry-uploads-')));
+  }
+
+  async put(stagedFile: string, digest: string): Promise<void> {
+    digestHex(digest);
+    this.blobs.set(digest, await readFile(stagedFile));
+    await rm(stagedFile, { force: true });
+  }
+
+  async stat(digest: string): Promise<{ size: number } | null> {
+    const blob = this.blobs.get(digest);
+    return blob ? { size: blob.length } : null;
+  }
+
+  async openRead(digest: string, range?: ByteRange): Promise<Readable> {
+    const blob = this.blobs.get(digest);
+    if (!blob) throw Object.assign(new Error(`blob ${digest} not found`), { code: 'ENOENT' });
+    const bytes = range ? blob.subarray(range.start, range.end + 1) : blob;
+    return Readable.from([bytes]);
+  }
+
+  async delete(digest: string): Promise<void> {
+    this.blobs.delete(digest);
+  }
+
+  async *list(): AsyncIterable<string> {
+    yield* [...this.blobs.keys()];
+  }
+
+  async check(): Promise<void> {
+    // Memory is always writable while the process lives.
+  }
+
+  /** Removes the staging folder when the server stops. */
+  async close(): Promise<void> {
+    await rm(this.uploadDir, { recursive: true, force: true });
+  }
+}

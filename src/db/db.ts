@@ -1,0 +1,381 @@
+import Database from 'better-sqlite3';
+import type { PackFile } from '../packs/types.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface VersionRecord {
+  id: number;
+  pack: string;
+  version: string;
+  normalizedVersion: string;
+  group: string | null;
+  contentDigest: string;
+  archiveDigest: string;
+  size: number;
+  pushedAt: string;
+  pushedBy: string;
+  message: string | null;
+  rootPrefix: string;
+  manifest: Record<string, unknown>;
+  files: PackFile[];
+}
+
+export type NewVersion = Omit<VersionRecord, 'id'>;
+
+export interface PackRecord {
+  name: string;
+  latestVersionId: number;
+  latestVersion: string;
+  displayName: string;
+  layer: string;
+  addonType: string | null;
+  cloudTypes: string[];
+  hasLogo: boolean;
+  updatedAt: string;
+}
+
+export type TagKind = 'version' | 'user' | 'parent';
+
+export interface TagRecord {
+  tag: string;
+  versionId: number;
+  version: string;
+  kind: TagKind;
+}
+
+export type EventAction = 'push' | 'force-push' | 'tag-add' | 'tag-delete' | 'delete';
+
+export interface EventRecord {
+  id: number;
+  pack: string;
+  at: string;
+  user: string;
+  action: EventAction;
+  version: string | null;
+  tag: string | null;
+  digest: string | null;
+  message: string | null;
+}
+
+export interface PackFilter {
+  nameContains?: string;
+  layer?: string;
+  cloudType?: string;
+  addonType?: string;
+}
+
+interface VersionRow {
+  id: number;
+  pack: string;
+  version: string;
+  normalized_version: string;
+  grp: string | null;
+  content_digest: string;
+  archive_digest: string;
+  size: number;
+  pushed_at: string;
+  pushed_by: string;
+  message: string | null;
+  root_prefix: string;
+  manifest: string;
+  files: string;
+}
+
+interface PackRow {
+  name: string;
+  latest_version_id: number;
+  latest_version: string;
+  display_name: string;
+  layer: string;
+  addon_type: string | null;
+  cloud_types: string;
+  has_logo: number;
+  updated_at: string;
+}
+
+const VERSION_COLUMNS = `id, pack, version, normalized_version, grp, content_digest, archive_digest, size, pushed_at,
+  pushed_by, message, root_prefix, manifest, files`;
+
+/**
+ * The SQLite index: packs, versions, tags and history. It is the one owner of the connection and of every
+ * statement. better-sqlite3 is synchronous, so a `transaction()` runs without any other request's writes
+ * interleaving — which is what makes check-then-insert safe against racing pushes within one process.
+ */
+export class Db {
+  private readonly sqlite: Database.Database;
+  private readonly statements;
+
+  /** `path` is a file, or `:memory:` for `storage: inmemory`. */
+  constructor(path: string) {
+    this.sqlite = new Database(path);
+    this.sqlite.pragma('journal_mode = WAL');
+    // NORMAL is durable in WAL mode except for the last transactions before a power loss, never corrupt.
+    this.sqlite.pragma('synchronous = NORMAL');
+    this.sqlite.pragma('foreign_keys = ON');
+    this.sqlite.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.statements = this.prepare();
+  }
+
+  private migrate(): void {
+    const applied = this.sqlite.pragma('user_version', { simple: true }) as number;
+    for (let index = applied; index < MIGRATIONS.length; index++) {
+      this.sqlite.transaction(() => {
+        this.sqlite.exec(MIGRATIONS[index] as string);
+        this.sqlite.pragma(`user_version = ${index + 1}`);
+      })();
+    }
+  }
+
+  private prepare() {
+    const s = this.sqlite;
+    return {
+      ping: s.prepare('SELECT 1 AS ok'),
+      versionById: s.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE id = ?`),
+      versionByString: s.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE pack = ? AND version = ?`),
+      versionByNormalized: s.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE pack = ? AND normalized_version = ?`),
+      versionByTag: s.prepare(
+        `SELECT ${VERSION_COLUMNS} FROM versions WHERE id = (SELECT version_id FROM tags WHERE pack = ? AND tag = ?)`,
+      ),
+      versionByContentDigest: s.prepare(
+        `SELECT ${VERSION_COLUMNS} FROM versions WHERE pack = ? AND content_digest = ? ORDER BY id DESC LIMIT 1`,
+      ),
+      versionByArchiveDigest: s.prepare(
+        `SELECT ${VERSION_COLUMNS} FROM versions WHERE pack = ? AND archive_digest = ? ORDER BY id DESC LIMIT 1`,
+      ),
+      versionsOfPack: s.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE pack = ?`),
+      insertVersion: s.prepare(`INSERT INTO versions (pack, version, normalized_version, grp, content_digest,
+          archive_digest, size, pushed_at, pushed_by, message, root_prefix, manifest, files)
+        VALUES (@pack, @version, @normalized_version, @grp, @content_digest, @archive_digest, @size, @pushed_at,
+          @pushed_by, @message, @root_prefix, @manifest, @files)`),
+      replaceVersion: s.prepare(`UPDATE versions SET version = @version, grp = @grp, content_digest = @content_digest,
+          archive_digest = @archive_digest, size = @size, pushed_at = @pushed_at, pushed_by = @pushed_by,
+          message = @message, root_prefix = @root_prefix, manifest = @manifest, files = @files
+        WHERE id = @id`),
+      deleteVersion: s.prepare('DELETE FROM versions WHERE id = ?'),
+      archiveReferences: s.prepare('SELECT count(*) AS n FROM versions WHERE archive_digest = ?'),
+      allArchiveDigests: s.prepare('SELECT DISTINCT archive_digest AS digest FROM versions'),
+      packByName: s.prepare('SELECT * FROM packs WHERE name = ?'),
+      upsertPack: s.prepare(`INSERT INTO packs (name, latest_version_id, latest_version, display_name, layer, addon_type, cloud_types,
+          has_logo, updated_at)
+        VALUES (@name, @latest_version_id, @latest_version, @display_name, @layer, @addon_type, @cloud_types, @has_logo, @updated_at)
+        ON CONFLICT (name) DO UPDATE SET latest_version_id = excluded.latest_version_id,
+          latest_version = excluded.latest_version,
+          display_name = excluded.display_name, layer = excluded.layer, addon_type = excluded.addon_type,
+          cloud_types = excluded.cloud_types, has_logo = excluded.has_logo, updated_at = excluded.updated_at`),
+      deletePack: s.prepare('DELETE FROM packs WHERE name = ?'),
+      catalogPage: s.prepare('SELECT name FROM packs WHERE name > ? ORDER BY name LIMIT ?'),
+      tagsOfPack: s.prepare(`SELECT t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
+        JOIN versions v ON v.id = t.version_id WHERE t.pack = ? ORDER BY t.tag`),
+      tagsOfVersion: s.prepare(`SELECT t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
+        JOIN versions v ON v.id = t.version_id WHERE t.version_id = ? ORDER BY t.tag`),
+      tagByName: s.prepare(`SELECT t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
+        JOIN versions v ON v.id = t.version_id WHERE t.pack = ? AND t.tag = ?`),
+      upsertTag: s.prepare(`INSERT INTO tags (pack, tag, version_id, kind) VALUES (?, ?, ?, ?)
+        ON CONFLICT (pack, tag) DO UPDATE SET version_id = excluded.version_id, kind = excluded.kind`),
+      deleteTag: s.prepare('DELETE FROM tags WHERE pack = ? AND tag = ?'),
+      insertEvent: s.prepare(`INSERT INTO events (pack, at, user, action, version, tag, digest, message)
+        VALUES (@pack, @at, @user, @action, @version, @tag, @digest, @message)`),
+      eventsPage: s.prepare(`SELECT id, pack, at, user, action, version, tag, digest, message FROM events
+        WHERE pack = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+    };
+  }
+
+  /** Run `work` as one SQLite transaction: everything in it becomes visible together, or nothing does. */
+  transaction<T>(work: () => T): T {
+    return this.sqlite.transaction(work).immediate();
+  }
+
+  ping(): void {
+    this.statements.ping.get();
+  }
+
+  close(): void {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+
+  versionById(id: number): VersionRecord | undefined {
+    return toVersion(this.statements.versionById.get(id) as VersionRow | undefined);
+  }
+
+  versionByString(pack: string, version: string): VersionRecord | undefined {
+    return toVersion(this.statements.versionByString.get(pack, version) as VersionRow | undefined);
+  }
+
+  versionByNormalized(pack: string, normalizedVersion: string): VersionRecord | undefined {
+    return toVersion(this.statements.versionByNormalized.get(pack, normalizedVersion) as VersionRow | undefined);
+  }
+
+  versionByTag(pack: string, tag: string): VersionRecord | undefined {
+    return toVersion(this.statements.versionByTag.get(pack, tag) as VersionRow | undefined);
+  }
+
+  versionByContentDigest(pack: string, digest: string): VersionRecord | undefined {
+    return toVersion(this.statements.versionByContentDigest.get(pack, digest) as VersionRow | undefined);
+  }
+
+  versionByArchiveDigest(pack: string, digest: string): VersionRecord | undefined {
+    return toVersion(this.statements.versionByArchiveDigest.get(pack, digest) as VersionRow | undefined);
+  }
+
+  versionsOfPack(pack: string): VersionRecord[] {
+    return (this.statements.versionsOfPack.all(pack) as VersionRow[]).map((row) => toVersion(row) as VersionRecord);
+  }
+
+  insertVersion(version: NewVersion): number {
+    return Number(this.statements.insertVersion.run(versionParams(version)).lastInsertRowid);
+  }
+
+  /** Overwrite a version in place (force push): its id, and so the tags pointing at it, stay. */
+  replaceVersion(id: number, version: NewVersion): void {
+    this.statements.replaceVersion.run({ ...versionParams(version), id });
+  }
+
+  /** Deletes the version; its tags go with it (ON DELETE CASCADE). */
+  deleteVersion(id: number): void {
+    this.statements.deleteVersion.run(id);
+  }
+
+  archiveReferenceCount(archiveDigest: string): number {
+    return (this.statements.archiveReferences.get(archiveDigest) as { n: number }).n;
+  }
+
+  referencedArchiveDigests(): Set<string> {
+    return new Set((this.statements.allArchiveDigests.all() as { digest: string }[]).map((row) => row.digest));
+  }
+
+  pack(name: string): PackRecord | undefined {
+    return toPack(this.statements.packByName.get(name) as PackRow | undefined);
+  }
+
+  upsertPack(pack: PackRecord): void {
+    this.statements.upsertPack.run({
+      name: pack.name,
+      latest_version_id: pack.latestVersionId,
+      latest_version: pack.latestVersion,
+      display_name: pack.displayName,
+      layer: pack.layer,
+      addon_type: pack.addonType,
+      cloud_types: JSON.stringify(pack.cloudTypes),
+      has_logo: pack.hasLogo ? 1 : 0,
+      updated_at: pack.updatedAt,
+    });
+  }
+
+  deletePack(name: string): void {
+    this.statements.deletePack.run(name);
+  }
+
+  /** Pack names after `last`, in byte order, at most `limit`. */
+  catalogPage(last: string, limit: number): string[] {
+    return (this.statements.catalogPage.all(last, limit) as { name: string }[]).map((row) => row.name);
+  }
+
+  /** Packs after `last` by name that match every given filter, at most `limit`. */
+  packsPage(filter: PackFilter, last: string, limit: number): PackRecord[] {
+    const conditions = ['name > @last'];
+    if (filter.nameContains) conditions.push("instr(lower(name), lower(@nameContains)) > 0");
+    if (filter.layer) conditions.push('layer = @layer');
+    if (filter.addonType) conditions.push('addon_type = @addonType');
+    // A pack made for cloud type "all" runs on every cloud, so it matches any cloudType filter.
+    if (filter.cloudType) {
+      conditions.push("EXISTS (SELECT 1 FROM json_each(cloud_types) WHERE value IN (@cloudType, 'all'))");
+    }
+    // Only four filters exist, so at most 16 distinct statements; better-sqlite3 caches none, we keep them.
+    const sql = `SELECT * FROM packs WHERE ${conditions.join(' AND ')} ORDER BY name LIMIT @limit`;
+    let statement = this.filterStatements.get(sql);
+    if (!statement) {
+      statement = this.sqlite.prepare(sql);
+      this.filterStatements.set(sql, statement);
+    }
+    const params = { ...definedOnly({ ...filter }), last, limit };
+    return (statement.all(params) as PackRow[]).map((row) => toPack(row) as PackRecord);
+  }
+
+  private readonly filterStatements = new Map<string, Database.Statement>();
+
+  tagsOfPack(pack: string): TagRecord[] {
+    return this.statements.tagsOfPack.all(pack) as TagRecord[];
+  }
+
+  tagsOfVersion(versionId: number): TagRecord[] {
+    return this.statements.tagsOfVersion.all(versionId) as TagRecord[];
+  }
+
+  tag(pack: string, tag: string): TagRecord | undefined {
+    return this.statements.tagByName.get(pack, tag) as TagRecord | undefined;
+  }
+
+  setTag(pack: string, tag: string, versionId: number, kind: TagKind): void {
+    this.statements.upsertTag.run(pack, tag, versionId, kind);
+  }
+
+  deleteTag(pack: string, tag: string): void {
+    this.statements.deleteTag.run(pack, tag);
+  }
+
+  addEvent(event: Omit<EventRecord, 'id'>): void {
+    this.statements.insertEvent.run(event);
+  }
+
+  /** History of one pack, newest first, with ids below `beforeId`. */
+  eventsPage(pack: string, beforeId: number, limit: number): EventRecord[] {
+    return this.statements.eventsPage.all(pack, beforeId, limit) as EventRecord[];
+  }
+}
+
+function versionParams(version: NewVersion) {
+  return {
+    pack: version.pack,
+    version: version.version,
+    normalized_version: version.normalizedVersion,
+    grp: version.group,
+    content_digest: version.contentDigest,
+    archive_digest: version.archiveDigest,
+    size: version.size,
+    pushed_at: version.pushedAt,
+    pushed_by: version.pushedBy,
+    message: version.message,
+    root_prefix: version.rootPrefix,
+    manifest: JSON.stringify(version.manifest),
+    files: JSON.stringify(version.files),
+  };
+}
+
+function toVersion(row: VersionRow | undefined): VersionRecord | undefined {
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    pack: row.pack,
+    version: row.version,
+    normalizedVersion: row.normalized_version,
+    group: row.grp,
+    contentDigest: row.content_digest,
+    archiveDigest: row.archive_digest,
+    size: row.size,
+    pushedAt: row.pushed_at,
+    pushedBy: row.pushed_by,
+    message: row.message,
+    rootPrefix: row.root_prefix,
+    manifest: JSON.parse(row.manifest) as Record<string, unknown>,
+    files: JSON.parse(row.files) as PackFile[],
+  };
+}
+
+function toPack(row: PackRow | undefined): PackRecord | undefined {
+  if (!row) return undefined;
+  return {
+    name: row.name,
+    latestVersionId: row.latest_version_id,
+    latestVersion: row.latest_version,
+    displayName: row.display_name,
+    layer: row.layer,
+    addonType: row.addon_type,
+    cloudTypes: JSON.parse(row.cloud_types) as string[],
+    hasLogo: row.has_logo === 1,
+    updatedAt: row.updated_at,
+  };
+}
+
+function definedOnly(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined && value !== ''));
+}

@@ -1,0 +1,98 @@
+import type { RequestHandler } from 'express';
+import passport from 'passport';
+import { BasicStrategy } from 'passport-http';
+import type { Htpasswd } from '../auth/htpasswd.js';
+import { RegistryError } from '../registry/errors.js';
+import { sendError } from './errors.js';
+
+export interface RegistryUser {
+  name: string;
+  /** Admins may push, tag and delete; every other valid user may read. */
+  admin: boolean;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    // Passport types req.user as Express.User; ours carries the name and the write right.
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface User extends RegistryUser {}
+  }
+}
+
+export type AuthSettings =
+  | { kind: 'htpasswd'; htpasswd: Htpasswd; realm: string; admins: readonly string[] }
+  | { kind: 'none' };
+
+/** What passport-strategy gives a strategy at run time; passport-http's typings leave it out. */
+interface StrategyActions {
+  success(user: RegistryUser): void;
+  fail(challenge: string): void;
+  error(error: unknown): void;
+}
+
+/**
+ * Split `Authorization: Basic base64(user:password)` at the FIRST colon: a password may contain `:`.
+ * (passport-http's own parser splits at every colon and would cut such a password short.)
+ */
+export function parseBasicAuthorization(header: string | undefined): { user: string; password: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header ?? '');
+  if (!match?.[1]) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+class HtpasswdStrategy extends BasicStrategy {
+  constructor(
+    private readonly htpasswd: Htpasswd,
+    private readonly admins: ReadonlySet<string>,
+    private readonly challenge: string,
+  ) {
+    super((_user, _password, done) => done(null, false));
+  }
+
+  override authenticate(req: Parameters<BasicStrategy['authenticate']>[0]): void {
+    const actions = this as unknown as StrategyActions;
+    const credentials = parseBasicAuthorization(req.headers.authorization);
+    if (!credentials) return actions.fail(this.challenge);
+    this.htpasswd.verify(credentials.user, credentials.password).then(
+      (ok) =>
+        ok
+          ? actions.success({ name: credentials.user, admin: this.admins.has(credentials.user) })
+          : actions.fail(this.challenge),
+      (error: unknown) => actions.error(error),
+    );
+  }
+}
+
+/** Middleware that sets `req.user` or answers 401 with the configured realm. */
+export function authenticate(settings: AuthSettings): RequestHandler {
+  if (settings.kind === 'none') {
+    return (req, _res, next) => {
+      req.user = { name: 'anonymous', admin: true };
+      next();
+    };
+  }
+  const challenge = `Basic realm="${settings.realm.replaceAll('"', "'")}"`;
+  const authenticator = new passport.Passport();
+  authenticator.use('htpasswd', new HtpasswdStrategy(settings.htpasswd, new Set(settings.admins), challenge));
+  return (req, res, next) => {
+    authenticator.authenticate('htpasswd', { session: false }, (error: unknown, user: RegistryUser | false) => {
+      if (error) return next(error);
+      if (!user) {
+        res.setHeader('WWW-Authenticate', challenge);
+        return sendError(res, new RegistryError('UNAUTHORIZED', 'authentication required: give a valid user name and password'));
+      }
+      req.user = user;
+      next();
+    })(req, res, next);
+  };
+}
+
+/** Guards the write routes: an authenticated reader gets 403 DENIED. */
+export const requireAdmin: RequestHandler = (req, res, next) => {
+  if (req.user?.admin) return next();
+  sendError(res, new RegistryError('DENIED', `user ${req.user?.name ?? ''} may read but not write to this registry`));
+};

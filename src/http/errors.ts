@@ -1,0 +1,84 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import multer from 'multer';
+import { UploadTooLargeError } from '../blobstore/staging.js';
+import { RegistryError, type ErrorCode, type ErrorEntry } from '../registry/errors.js';
+
+/** The one table from error code to HTTP status. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  UNAUTHORIZED: 401,
+  DENIED: 403,
+  NAME_INVALID: 400,
+  PACK_INVALID: 400,
+  PACK_TOO_LARGE: 413,
+  PACK_EXISTS: 409,
+  PACK_UNCHANGED: 409,
+  MESSAGE_REQUIRED: 400,
+  PACK_NOT_FOUND: 404,
+  TAG_NOT_FOUND: 404,
+  TAG_INVALID: 400,
+  TAG_AUTO: 409,
+  FILE_NOT_FOUND: 404,
+  RANGE_INVALID: 416,
+  PAGINATION_INVALID: 400,
+  TOO_MANY_REQUESTS: 429,
+  READ_ONLY: 503,
+  STORAGE_FULL: 507,
+  NOT_FOUND: 404,
+  INTERNAL: 500,
+};
+
+export function sendError(res: Response, error: RegistryError): void {
+  res.status(STATUS_OF[error.code]).json({ errors: error.entries() });
+}
+
+export function errorBody(entries: ErrorEntry[]): { errors: ErrorEntry[] } {
+  return { errors: entries };
+}
+
+/** Translate anything thrown below the routes into the contract's error shape; never leak a stack trace. */
+export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      // The body is already streaming: all that is left is to cut the connection so the client sees a failure.
+      res.destroy();
+      return;
+    }
+    const registryError = toRegistryError(error);
+    if (registryError.code === 'INTERNAL') log(error);
+    sendError(res, registryError);
+    void next;
+  };
+}
+
+export function toRegistryError(error: unknown): RegistryError {
+  if (error instanceof RegistryError) return error;
+  if (error instanceof UploadTooLargeError) {
+    return new RegistryError('PACK_TOO_LARGE', `the pack archive is larger than the limit of ${error.limit} bytes`, {
+      limit: error.limit,
+    });
+  }
+  if (error instanceof multer.MulterError) {
+    return new RegistryError('PACK_INVALID', multerMessage(error), { field: error.field ?? null, reason: error.code });
+  }
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    return new RegistryError('STORAGE_FULL', 'the registry storage is full; the push was not stored');
+  }
+  // body-parser errors (malformed JSON bodies) carry a 4xx status and are the client's fault.
+  const status = (error as { status?: number } | undefined)?.status;
+  if (status === 400 || status === 413 || status === 415) {
+    return new RegistryError('PACK_INVALID', `the request body could not be read: ${(error as Error).message}`);
+  }
+  return new RegistryError('INTERNAL', 'an internal error occurred; see the server log');
+}
+
+function multerMessage(error: multer.MulterError): string {
+  switch (error.code) {
+    case 'LIMIT_UNEXPECTED_FILE':
+      return `unexpected file field "${error.field ?? ''}": send the archive in the field "pack"`;
+    case 'LIMIT_FILE_COUNT':
+      return 'send exactly one archive, in the field "pack"';
+    default:
+      return `the upload form is invalid: ${error.message}`;
+  }
+}

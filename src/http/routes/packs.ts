@@ -1,0 +1,99 @@
+import { Router, type RequestHandler, type Response } from 'express';
+import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Registry } from '../../registry/registry.js';
+import { requireAdmin } from '../authenticate.js';
+import { readPushForm, receivePack } from '../upload.js';
+
+export function packRoutes(registry: Registry, maxUploadSize: number): Router {
+  const router = Router();
+  const refuseWhenReadOnly: RequestHandler = (_req, _res, next) => {
+    registry.assertWritable();
+    next();
+  };
+
+  router.post(
+    '/v1/packs',
+    requireAdmin,
+    refuseWhenReadOnly,
+    receivePack(() => registry.uploadDir, maxUploadSize),
+    async (req, res) => {
+      const form = readPushForm(req);
+      const version = await registry.push(form.upload, { ...form, user: userName(req.user) });
+      res
+        .status(201)
+        .location(`/v1/packs/${encodeURIComponent(version.name)}/${encodeURIComponent(version.version)}`)
+        .json(version);
+    },
+  );
+
+  router.get('/v1/packs/:name', (req, res) => {
+    res.json(registry.getPack(req.params.name));
+  });
+
+  router.get('/v1/packs/:name/:ref', (req, res) => {
+    res.json(registry.getVersion(req.params.name, req.params.ref));
+  });
+
+  // Express answers HEAD with the GET handler and drops the body; the stream is then never opened.
+  router.get('/v1/packs/:name/:ref/archive', async (req, res) => {
+    const archive = await registry.openArchive(req.params.name, req.params.ref);
+    const { version } = archive;
+    const etag = `"${version.archiveDigest}"`;
+    res.set({
+      'Content-Type': 'application/gzip',
+      ETag: etag,
+      'Pack-Digest': version.contentDigest,
+      'Pack-Version': version.version,
+      'Content-Disposition': `attachment; filename="${version.pack}-${version.version}.tar.gz"`,
+    });
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    res.setHeader('Content-Length', String(archive.size));
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    await sendStream(res, await archive.open());
+  });
+
+  router.get('/v1/packs/:name/:ref/files/*path', async (req, res) => {
+    const params = req.params as unknown as { name: string; ref: string; path: string[] };
+    const path = params.path.join('/');
+    const file = await registry.openFile(params.name, params.ref, path);
+    res.type(extname(path) || 'application/octet-stream');
+    res.setHeader('Content-Length', String(file.size));
+    res.setHeader('Pack-Version', file.version.version);
+    if (req.method === 'HEAD') {
+      file.stream.destroy();
+      res.end();
+      return;
+    }
+    await sendStream(res, file.stream);
+  });
+
+  router.delete('/v1/packs/:name/:ref', requireAdmin, async (req, res) => {
+    const { name, ref } = req.params as { name: string; ref: string };
+    await registry.deleteVersion(name, ref, userName(req.user));
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function userName(user: Express.User | undefined): string {
+  return user?.name ?? 'anonymous';
+}
+
+/** Stream a body; a client that goes away mid-download is not an error worth more than closing the stream. */
+async function sendStream(res: Response, body: Readable): Promise<void> {
+  try {
+    await pipeline(body, res);
+  } catch (error) {
+    if (res.destroyed || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    throw error;
+  }
+}

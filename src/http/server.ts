@@ -1,0 +1,38 @@
+import type { Express } from 'express';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TlsMaterial } from './tls.js';
+
+export interface ListeningServer {
+  server: Server;
+  /** `https://host:port` (or `http://` with TLS off), with the port actually bound. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listen on host:port, over TLS unless `tls` is null (plain HTTP only when TLS is explicitly off). */
+export async function listen(app: Express, host: string | undefined, port: number, tls: TlsMaterial | null): Promise<ListeningServer> {
+  const server: Server = tls ? createHttpsServer(tls.options, app) : createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost';
+  const urlHost = shownHost.includes(':') ? `[${shownHost}]` : shownHost;
+  return {
+    server,
+    port: address.port,
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,389 @@
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { StagedUpload } from '../blobstore/staging.js';
+import type { BlobStore, ByteRange } from '../blobstore/store.js';
+import type { Db, EventAction, NewVersion, PackFilter, VersionRecord } from '../db/db.js';
+import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
+import { isContentDigest } from '../packs/digest.js';
+import { isValidPackName } from '../packs/names.js';
+import type { ArchiveLimits, InspectedPack, PackProblem } from '../packs/types.js';
+import { comparePackVersions, normalizePackVersion } from '../packs/version.js';
+import { RegistryError } from './errors.js';
+import { packDocument, packSummary, versionDocument, type PackDocument, type PackSummary, type VersionDocument } from './views.js';
+
+export interface RegistryOptions {
+  db: Db;
+  blobs: BlobStore;
+  limits: ArchiveLimits;
+  /** Maintenance mode: every write is refused with READ_ONLY, reads keep working. */
+  readOnly?: boolean;
+  now?: () => Date;
+}
+
+export interface PushOptions {
+  user: string;
+  force?: boolean;
+  message?: string;
+  skipDigestCheck?: boolean;
+}
+
+export interface Page {
+  limit: number;
+  /** The last item of the previous page; '' for the first page. */
+  last: string;
+}
+
+export interface PageOf<T> {
+  items: T[];
+  /** Set when more items follow: the `last` to ask for the next page with. */
+  next?: string;
+}
+
+export interface ResolvedVersion {
+  record: VersionRecord;
+  /** How the reference was understood: tags first, then version strings, then digests. */
+  resolvedBy: 'tag' | 'version' | 'digest';
+}
+
+export interface ArchiveHandle {
+  version: VersionRecord;
+  size: number;
+  open(range?: ByteRange): Promise<Readable>;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  checks: Record<string, string>;
+}
+
+/**
+ * Orchestrates the pack rules, the blob store and the index. Every domain rule about pushing, resolving,
+ * listing and deleting lives here or in packs/; the HTTP layer only translates.
+ */
+export class Registry {
+  private readonly db: Db;
+  private readonly blobs: BlobStore;
+  private readonly limits: ArchiveLimits;
+  private readonly readOnly: boolean;
+  private readonly now: () => Date;
+  /**
+   * Blobs a push has written but not yet committed to the index. A delete or a failed push that finds a blob
+   * unreferenced must not remove it while another push of the same bytes is about to reference it.
+   */
+  private readonly pinnedBlobs = new Map<string, number>();
+
+  constructor(options: RegistryOptions) {
+    this.db = options.db;
+    this.blobs = options.blobs;
+    this.limits = options.limits;
+    this.readOnly = options.readOnly ?? false;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get uploadDir(): string {
+    return this.blobs.uploadDir;
+  }
+
+  assertWritable(): void {
+    if (this.readOnly) {
+      throw new RegistryError('READ_ONLY', 'the registry is in read-only maintenance mode; writes are refused');
+    }
+  }
+
+  /**
+   * Store a staged upload as a pack version. The staging file is always consumed: moved into the blob store
+   * on success, removed on any refusal, so a refused push leaves storage exactly as it was.
+   */
+  async push(upload: StagedUpload, options: PushOptions): Promise<VersionDocument> {
+    try {
+      this.assertWritable();
+      const message = options.message?.trim() || undefined;
+      if (options.force && !message) {
+        throw new RegistryError('MESSAGE_REQUIRED', 'a forced push must say why: add a message', {});
+      }
+      const inspection = await inspectArchive(createReadStream(upload.path), this.limits);
+      if (!inspection.ok) throw packInvalid(inspection.problems);
+      const pack = inspection.pack;
+      // Checked once before the blob is written (a refusal costs no disk I/O), and again inside the
+      // transaction, where it is authoritative against a racing push of the same version.
+      this.checkOverwrite(pack, options);
+      return await this.commitPush(upload, pack, { ...options, message });
+    } finally {
+      await rm(upload.path, { force: true });
+    }
+  }
+
+  private async commitPush(upload: StagedUpload, pack: InspectedPack, options: PushOptions): Promise<VersionDocument> {
+    const manifest = pack.manifest;
+    this.pin(upload.digest);
+    let replacedDigest: string | undefined;
+    try {
+      await this.blobs.put(upload.path, upload.digest);
+      const versionId = this.db.transaction(() => {
+        const existing = this.checkOverwrite(pack, options);
+        const fields: NewVersion = {
+          pack: manifest.name,
+          version: manifest.version,
+          normalizedVersion: manifest.normalizedVersion,
+          group: manifest.group ?? null,
+          contentDigest: pack.contentDigest,
+          archiveDigest: upload.digest,
+          size: upload.size,
+          pushedAt: this.now().toISOString(),
+          pushedBy: options.user,
+          message: options.message ?? null,
+          rootPrefix: pack.rootPrefix,
+          manifest: manifest.raw,
+          files: pack.files,
+        };
+        let id: number;
+        if (existing) {
+          id = existing.id;
+          replacedDigest = existing.archiveDigest;
+          this.db.replaceVersion(id, fields);
+          for (const tag of this.db.tagsOfVersion(id)) {
+            if (tag.kind === 'version') this.db.deleteTag(fields.pack, tag.tag);
+          }
+        } else {
+          id = this.db.insertVersion(fields);
+        }
+        this.db.setTag(fields.pack, versionTag(fields.version, fields.group), id, 'version');
+        this.recordEvent(fields.pack, options.user, existing ? 'force-push' : 'push', {
+          version: fields.version,
+          digest: fields.contentDigest,
+          message: fields.message,
+        });
+        this.refreshPack(fields.pack);
+        return id;
+      });
+      return this.versionDocumentOf(this.db.versionById(versionId) as VersionRecord);
+    } finally {
+      this.unpin(upload.digest);
+      // The new blob is unreferenced when the transaction refused; the old one may be after a force push.
+      await this.collectBlob(upload.digest);
+      if (replacedDigest && replacedDigest !== upload.digest) await this.collectBlob(replacedDigest);
+    }
+  }
+
+  /** Applies the overwrite rules; returns the version a forced push replaces, if any. */
+  private checkOverwrite(pack: InspectedPack, options: PushOptions): VersionRecord | undefined {
+    const { name, normalizedVersion, version } = pack.manifest;
+    const existing = this.db.versionByNormalized(name, normalizedVersion);
+    if (!existing) return undefined;
+    const detail = { name, version: existing.version, digest: existing.contentDigest };
+    if (!options.force) {
+      const spelledAs = existing.version === version ? '' : ` (stored as ${existing.version})`;
+      throw new RegistryError(
+        'PACK_EXISTS',
+        `pack ${name}:${version} already exists${spelledAs}; push with force and a message to overwrite it`,
+        detail,
+      );
+    }
+    if (!options.skipDigestCheck && existing.contentDigest === pack.contentDigest) {
+      throw new RegistryError(
+        'PACK_UNCHANGED',
+        `pack ${name}:${version} already has exactly this content (${pack.contentDigest}); nothing to overwrite`,
+        detail,
+      );
+    }
+    return existing;
+  }
+
+  /** Recompute the pack's denormalised summary from its highest version, or drop it when none is left. */
+  private refreshPack(name: string): void {
+    const versions = this.versionsInOrder(name);
+    const latest = versions.at(-1);
+    if (!latest) {
+      this.db.deletePack(name);
+      return;
+    }
+    const manifest = latest.manifest;
+    this.db.upsertPack({
+      name,
+      latestVersionId: latest.id,
+      latestVersion: latest.version,
+      displayName: stringField(manifest, 'displayName') ?? name,
+      layer: stringField(manifest, 'layer') ?? '',
+      addonType: stringField(manifest, 'addonType') ?? null,
+      cloudTypes: stringArrayField(manifest, 'cloudTypes'),
+      hasLogo: latest.files.some((file) => file.path === 'logo.png'),
+      updatedAt: this.now().toISOString(),
+    });
+  }
+
+  /** A pack's versions in ascending semver precedence (pre-releases below their release). */
+  private versionsInOrder(name: string): VersionRecord[] {
+    return this.db
+      .versionsOfPack(name)
+      .sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
+  }
+
+  private recordEvent(
+    pack: string,
+    user: string,
+    action: EventAction,
+    fields: { version?: string | null; tag?: string | null; digest?: string | null; message?: string | null },
+  ): void {
+    this.db.addEvent({
+      pack,
+      at: this.now().toISOString(),
+      user,
+      action,
+      version: fields.version ?? null,
+      tag: fields.tag ?? null,
+      digest: fields.digest ?? null,
+      message: fields.message ?? null,
+    });
+  }
+
+  /** Resolve `{ref}`: a tag, then a version string (as written, then normalised), then a digest. */
+  resolve(name: string, ref: string): ResolvedVersion {
+    assertPackName(name);
+    const byTag = this.db.versionByTag(name, ref);
+    if (byTag) return { record: byTag, resolvedBy: 'tag' };
+    const byVersion = this.db.versionByString(name, ref) ?? this.versionByNormalized(name, ref);
+    if (byVersion) return { record: byVersion, resolvedBy: 'version' };
+    if (isContentDigest(ref)) {
+      const byDigest = this.db.versionByContentDigest(name, ref) ?? this.db.versionByArchiveDigest(name, ref);
+      if (byDigest) return { record: byDigest, resolvedBy: 'digest' };
+    }
+    throw new RegistryError('PACK_NOT_FOUND', `pack ${name}:${ref} not found`, { name, reference: ref });
+  }
+
+  private versionByNormalized(name: string, ref: string): VersionRecord | undefined {
+    const normalized = normalizePackVersion(ref);
+    return normalized ? this.db.versionByNormalized(name, normalized) : undefined;
+  }
+
+  getVersion(name: string, ref: string): VersionDocument {
+    return this.versionDocumentOf(this.resolve(name, ref).record);
+  }
+
+  private versionDocumentOf(record: VersionRecord): VersionDocument {
+    return versionDocument(record, this.db.tagsOfVersion(record.id));
+  }
+
+  getPack(name: string): PackDocument {
+    assertPackName(name);
+    const pack = this.db.pack(name);
+    if (!pack) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
+    return packDocument(pack, this.versionsInOrder(name), this.db.tagsOfPack(name));
+  }
+
+  catalog(page: Page): PageOf<string> {
+    return pageFrom(this.db.catalogPage(page.last, page.limit + 1), page.limit, (name) => name);
+  }
+
+  listPacks(filter: PackFilter, page: Page): PageOf<PackSummary> {
+    const records = this.db.packsPage(filter, page.last, page.limit + 1);
+    const result = pageFrom(records, page.limit, (pack) => pack.name);
+    return { items: result.items.map(packSummary), next: result.next };
+  }
+
+  async openArchive(name: string, ref: string): Promise<ArchiveHandle> {
+    const { record } = this.resolve(name, ref);
+    return {
+      version: record,
+      size: record.size,
+      open: (range) => this.blobs.openRead(record.archiveDigest, range),
+    };
+  }
+
+  /** One file of a version, streamed out of its archive; only paths the index lists are looked up. */
+  async openFile(name: string, ref: string, path: string): Promise<{ stream: Readable; size: number; version: VersionRecord }> {
+    const { record } = this.resolve(name, ref);
+    const file = record.files.find((candidate) => candidate.path === path);
+    if (!file) {
+      throw new RegistryError('FILE_NOT_FOUND', `pack ${name}:${record.version} has no file ${path}`, { name, path });
+    }
+    const archive = await this.blobs.openRead(record.archiveDigest);
+    const stream = await openArchiveEntry(archive, record.rootPrefix + path);
+    if (!stream) {
+      archive.destroy();
+      throw new RegistryError('INTERNAL', `the archive of ${name}:${record.version} does not hold ${path}`, { name, path });
+    }
+    return { stream, size: file.size, version: record };
+  }
+
+  async deleteVersion(name: string, ref: string, user: string): Promise<void> {
+    this.assertWritable();
+    const { record } = this.resolve(name, ref);
+    this.db.transaction(() => {
+      this.db.deleteVersion(record.id);
+      this.recordEvent(name, user, 'delete', { version: record.version, digest: record.contentDigest });
+      this.refreshPack(name);
+    });
+    await this.collectBlob(record.archiveDigest);
+  }
+
+  /** Remove a blob once no version references it and no push is about to. */
+  private async collectBlob(digest: string): Promise<void> {
+    if (this.pinnedBlobs.has(digest) || this.db.archiveReferenceCount(digest) > 0) return;
+    await this.blobs.delete(digest);
+  }
+
+  private pin(digest: string): void {
+    this.pinnedBlobs.set(digest, (this.pinnedBlobs.get(digest) ?? 0) + 1);
+  }
+
+  private unpin(digest: string): void {
+    const count = (this.pinnedBlobs.get(digest) ?? 1) - 1;
+    if (count > 0) this.pinnedBlobs.set(digest, count);
+    else this.pinnedBlobs.delete(digest);
+  }
+
+  async health(): Promise<HealthReport> {
+    const checks: Record<string, string> = {};
+    checks.storage = await outcome(() => this.blobs.check());
+    checks.index = await outcome(async () => this.db.ping());
+    return { ok: Object.values(checks).every((state) => state === 'UP'), checks };
+  }
+}
+
+/** The tag every push creates: `[group__]version`. `+build` metadata is not allowed in a tag, `_` replaces `+`. */
+export function versionTag(version: string, group: string | null): string {
+  const label = version.replaceAll('+', '_');
+  return group ? `${group}__${label}` : label;
+}
+
+function assertPackName(name: string): void {
+  if (!isValidPackName(name)) {
+    throw new RegistryError('NAME_INVALID', `"${name}" is not a valid pack name`, { name });
+  }
+}
+
+function packInvalid(problems: PackProblem[]): RegistryError {
+  const [first, ...rest] = problems.map((problem) => ({
+    code: 'PACK_INVALID' as const,
+    message: problem.message,
+    detail: { rule: problem.rule, ...(problem.path ? { path: problem.path } : {}) },
+  }));
+  if (!first) return new RegistryError('PACK_INVALID', 'the pack archive is invalid');
+  return new RegistryError(first.code, first.message, first.detail, rest);
+}
+
+function pageFrom<T>(rows: T[], limit: number, keyOf: (row: T) => string): PageOf<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: keyOf(items[items.length - 1] as T) };
+}
+
+function stringField(object: Record<string, unknown>, key: string): string | undefined {
+  const value = object[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function stringArrayField(object: Record<string, unknown>, key: string): string[] {
+  const value = object[key];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+async function outcome(check: () => Promise<void>): Promise<string> {
+  try {
+    await check();
+    return 'UP';
+  } catch (error) {
+    return `DOWN: ${(error as Error).message}`;
+  }
+}
