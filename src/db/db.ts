@@ -173,6 +173,7 @@ export class Db {
       upsertTag: s.prepare(`INSERT INTO tags (pack, tag, version_id, kind) VALUES (?, ?, ?, ?)
         ON CONFLICT (pack, tag) DO UPDATE SET version_id = excluded.version_id, kind = excluded.kind`),
       deleteTag: s.prepare('DELETE FROM tags WHERE pack = ? AND tag = ?'),
+      deleteTagsOfKind: s.prepare('DELETE FROM tags WHERE pack = ? AND kind = ?'),
       insertEvent: s.prepare(`INSERT INTO events (pack, at, user, action, version, tag, digest, message)
         VALUES (@pack, @at, @user, @action, @version, @tag, @digest, @message)`),
       eventsPage: s.prepare(`SELECT id, pack, at, user, action, version, tag, digest, message FROM events
@@ -311,6 +312,10 @@ export class Db {
 
   deleteTag(pack: string, tag: string): void {
     this.statements.deleteTag.run(pack, tag);
+  }
+
+  deleteTagsOfKind(pack: string, kind: TagKind): void {
+    this.statements.deleteTagsOfKind.run(pack, kind);
   }
 
   addEvent(event: Omit<EventRecord, 'id'>): void {

@@ -6,6 +6,7 @@ import { errorHandler, sendError } from './errors.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { packRoutes } from './routes/packs.js';
+import { tagRoutes } from './routes/tags.js';
 
 export interface AppDependencies {
   registry: Registry;
@@ -32,6 +33,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRoutes(deps.registry));
   app.use('/v1', authenticate(deps.auth));
   app.use(catalogRoutes(deps.registry));
+  // Before the pack routes: `/v1/packs/{name}/tags` and `/history` must not be read as `{ref}`.
+  app.use(express.json({ limit: '16kb' }), tagRoutes(deps.registry));
   app.use(packRoutes(deps.registry, deps.maxUploadSize));
 
   app.use((req, res) => {

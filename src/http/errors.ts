@@ -24,6 +24,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   READ_ONLY: 503,
   STORAGE_FULL: 507,
   NOT_FOUND: 404,
+  BODY_INVALID: 400,
   INTERNAL: 500,
 };
 
@@ -64,10 +65,10 @@ export function toRegistryError(error: unknown): RegistryError {
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
     return new RegistryError('STORAGE_FULL', 'the registry storage is full; the push was not stored');
   }
-  // body-parser errors (malformed JSON bodies) carry a 4xx status and are the client's fault.
+  // body-parser errors (malformed or oversized JSON bodies) carry a 4xx status and are the client's fault.
   const status = (error as { status?: number } | undefined)?.status;
   if (status === 400 || status === 413 || status === 415) {
-    return new RegistryError('PACK_INVALID', `the request body could not be read: ${(error as Error).message}`);
+    return new RegistryError('BODY_INVALID', `the request body could not be read: ${(error as Error).message}`);
   }
   return new RegistryError('INTERNAL', 'an internal error occurred; see the server log');
 }

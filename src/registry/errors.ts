@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'READ_ONLY',
   'STORAGE_FULL',
   'NOT_FOUND',
+  'BODY_INVALID',
   'INTERNAL',
 ] as const;
 

@@ -3,10 +3,11 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { StagedUpload } from '../blobstore/staging.js';
 import type { BlobStore, ByteRange } from '../blobstore/store.js';
-import type { Db, EventAction, NewVersion, PackFilter, VersionRecord } from '../db/db.js';
+import type { Db, EventAction, EventRecord, NewVersion, PackFilter, TagRecord, VersionRecord } from '../db/db.js';
 import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
 import { isValidPackName } from '../packs/names.js';
+import { deriveParentTags, isParentTag, joinTag, tagNameProblem } from '../packs/tags.js';
 import type { ArchiveLimits, InspectedPack, PackProblem } from '../packs/types.js';
 import { comparePackVersions, normalizePackVersion } from '../packs/version.js';
 import { RegistryError } from './errors.js';
@@ -154,6 +155,7 @@ export class Registry {
           digest: fields.contentDigest,
           message: fields.message,
         });
+        this.rebuildDerivedTags(fields.pack);
         this.refreshPack(fields.pack);
         return id;
       });
@@ -312,9 +314,74 @@ export class Registry {
     this.db.transaction(() => {
       this.db.deleteVersion(record.id);
       this.recordEvent(name, user, 'delete', { version: record.version, digest: record.contentDigest });
+      this.rebuildDerivedTags(name);
       this.refreshPack(name);
     });
     await this.collectBlob(record.archiveDigest);
+  }
+
+  /**
+   * Create or move the user tag `[group__]label` to whatever `reference` resolves to. Parent tags belong to
+   * the server (409 TAG_AUTO); a version tag may be moved, and then becomes a user tag.
+   */
+  setTag(name: string, tag: string, reference: string, user: string): { tag: TagRecord; created: boolean } {
+    this.assertWritable();
+    assertTagName(tag);
+    if (isParentTag(tag)) throw tagAuto(name, tag);
+    const { record } = this.resolve(name, reference);
+    return this.db.transaction(() => {
+      const previous = this.db.tag(name, tag);
+      this.db.setTag(name, tag, record.id, 'user');
+      this.recordEvent(name, user, 'tag-add', { tag, version: record.version, digest: record.contentDigest });
+      this.rebuildDerivedTags(name);
+      return { tag: this.db.tag(name, tag) as TagRecord, created: previous === undefined };
+    });
+  }
+
+  /** Delete a user or version tag; parent tags re-link to what remains, or vanish. */
+  deleteTag(name: string, tag: string, user: string): void {
+    this.assertWritable();
+    assertPackName(name);
+    assertTagName(tag);
+    if (isParentTag(tag)) throw tagAuto(name, tag);
+    this.db.transaction(() => {
+      const existing = this.db.tag(name, tag);
+      if (!existing) throw new RegistryError('TAG_NOT_FOUND', `pack ${name} has no tag ${tag}`, { name, tag });
+      this.db.deleteTag(name, tag);
+      this.recordEvent(name, user, 'tag-delete', { tag, version: existing.version });
+      this.rebuildDerivedTags(name);
+    });
+  }
+
+  listTags(name: string): TagRecord[] {
+    assertPackName(name);
+    if (!this.db.pack(name)) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
+    return this.db.tagsOfPack(name);
+  }
+
+  /**
+   * Recompute a pack's parent tags from its other tags (see deriveParentTags). Call it inside the transaction
+   * that changed the pack's tags or versions, so parent tags are never seen out of date.
+   */
+  rebuildDerivedTags(name: string): void {
+    const sources = this.db.tagsOfPack(name).filter((tag) => tag.kind !== 'parent');
+    this.db.deleteTagsOfKind(name, 'parent');
+    const parents = deriveParentTags(sources.map((tag) => ({ tag: tag.tag, target: tag.versionId })));
+    for (const [tag, versionId] of parents) this.db.setTag(name, tag, versionId, 'parent');
+  }
+
+  /** Who did what to a pack, newest first; `page.last` is the id of the last event already seen. */
+  history(name: string, page: Page): PageOf<EventRecord> {
+    assertPackName(name);
+    const before = page.last === '' ? Number.MAX_SAFE_INTEGER : Number(page.last);
+    if (!Number.isSafeInteger(before)) {
+      throw new RegistryError('PAGINATION_INVALID', 'last must be the id of an event from the previous page', { last: page.last });
+    }
+    const events = this.db.eventsPage(name, before, page.limit + 1);
+    if (events.length === 0 && page.last === '' && !this.db.pack(name)) {
+      throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
+    }
+    return pageFrom(events, page.limit, (event) => String(event.id));
   }
 
   /** Remove a blob once no version references it and no push is about to. */
@@ -343,14 +410,26 @@ export class Registry {
 
 /** The tag every push creates: `[group__]version`. `+build` metadata is not allowed in a tag, `_` replaces `+`. */
 export function versionTag(version: string, group: string | null): string {
-  const label = version.replaceAll('+', '_');
-  return group ? `${group}__${label}` : label;
+  return joinTag(version.replaceAll('+', '_'), group);
 }
 
 function assertPackName(name: string): void {
   if (!isValidPackName(name)) {
     throw new RegistryError('NAME_INVALID', `"${name}" is not a valid pack name`, { name });
   }
+}
+
+function assertTagName(tag: string): void {
+  const problem = tagNameProblem(tag);
+  if (problem) throw new RegistryError('TAG_INVALID', problem, { tag });
+}
+
+function tagAuto(name: string, tag: string): RegistryError {
+  return new RegistryError(
+    'TAG_AUTO',
+    `${tag} is a parent tag of ${name}: the registry keeps it pointing at the newest matching version, it cannot be set or deleted`,
+    { name, tag },
+  );
 }
 
 function packInvalid(problems: PackProblem[]): RegistryError {

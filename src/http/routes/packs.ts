@@ -2,8 +2,10 @@ import { Router, type RequestHandler, type Response } from 'express';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ByteRange } from '../../blobstore/store.js';
 import type { Registry } from '../../registry/registry.js';
 import { requireAdmin } from '../authenticate.js';
+import { chooseRange } from '../ranges.js';
 import { readPushForm, receivePack } from '../upload.js';
 
 export function packRoutes(registry: Registry, maxUploadSize: number): Router {
@@ -52,12 +54,23 @@ export function packRoutes(registry: Registry, maxUploadSize: number): Router {
       res.status(304).end();
       return;
     }
-    res.setHeader('Content-Length', String(archive.size));
+    res.setHeader('Accept-Ranges', 'bytes');
+    let range: ByteRange | null;
+    try {
+      range = chooseRange(req, archive.size, etag);
+    } catch (error) {
+      res.setHeader('Content-Range', `bytes */${archive.size}`);
+      throw error;
+    }
+    if (range) {
+      res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${archive.size}`);
+    }
+    res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : archive.size));
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    await sendStream(res, await archive.open());
+    await sendStream(res, await archive.open(range ?? undefined));
   });
 
   router.get('/v1/packs/:name/:ref/files/*path', async (req, res) => {

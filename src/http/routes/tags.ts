@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import type { Registry } from '../../registry/registry.js';
+import { RegistryError } from '../../registry/errors.js';
+import { requireAdmin } from '../authenticate.js';
+import { readPage, setNextLink } from '../pagination.js';
+
+/** Tags and history: `tags` and `history` are reserved tag labels, so these paths never meet a `{ref}`. */
+export function tagRoutes(registry: Registry): Router {
+  const router = Router();
+
+  router.get('/v1/packs/:name/tags', (req, res) => {
+    const tags = registry.listTags(req.params.name);
+    res.json({ tags: tags.map((tag) => ({ tag: tag.tag, version: tag.version, auto: tag.kind === 'parent' })) });
+  });
+
+  router.put('/v1/packs/:name/tags/:tag', requireAdmin, (req, res) => {
+    const { name, tag } = req.params as { name: string; tag: string };
+    const reference = (req.body as { reference?: unknown } | undefined)?.reference;
+    if (typeof reference !== 'string' || reference === '') {
+      throw new RegistryError('TAG_INVALID', 'send a JSON body {"reference": "<tag, version or digest>"}', { tag });
+    }
+    const result = registry.setTag(name, tag, reference, req.user?.name ?? 'anonymous');
+    res.status(result.created ? 201 : 200).json({ tag: result.tag.tag, version: result.tag.version, auto: false });
+  });
+
+  router.delete('/v1/packs/:name/tags/:tag', requireAdmin, (req, res) => {
+    const { name, tag } = req.params as { name: string; tag: string };
+    registry.deleteTag(name, tag, req.user?.name ?? 'anonymous');
+    res.status(204).end();
+  });
+
+  router.get('/v1/packs/:name/history', (req, res) => {
+    const page = readPage(req);
+    const result = registry.history(req.params.name, page);
+    setNextLink(req, res, page, result);
+    res.json({ events: result.items });
+  });
+
+  return router;
+}
