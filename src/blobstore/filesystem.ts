@@ -1,7 +1,6 @@
 import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { digestHex, type BlobStore, type ByteRange } from './store.js';
+import { digestHex, type BlobStore, type ByteRange, type OpenBlob } from './store.js';
 
 /** Blobs as files under `<root>/blobs/sha256/<first two hex>/<hex>`, staged in `<root>/uploads`. */
 export class FilesystemBlobStore implements BlobStore {
@@ -50,11 +49,19 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async openRead(digest: string, range?: ByteRange): Promise<Readable> {
-    const path = this.pathOf(digest);
-    // Open first so that a missing blob rejects here rather than as a stream error mid-response.
-    const handle = await open(path, 'r');
-    return handle.createReadStream({ start: range?.start, end: range?.end, autoClose: true });
+  async open(digest: string): Promise<OpenBlob> {
+    const handle = await open(this.pathOf(digest), 'r');
+    try {
+      const { size } = await handle.stat();
+      return {
+        size,
+        stream: (range?: ByteRange) => handle.createReadStream({ start: range?.start, end: range?.end, autoClose: true }),
+        close: () => handle.close(),
+      };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
 
   async delete(digest: string): Promise<void> {
@@ -67,6 +74,16 @@ export class FilesystemBlobStore implements BlobStore {
         if (/^[0-9a-f]{64}$/.test(hex)) yield `sha256:${hex}`;
       }
     }
+  }
+
+  /**
+   * Remove every staging file. Only safe while no upload is in flight, i.e. at server start: whatever is
+   * there was left by a crash mid-push and will never be committed.
+   */
+  async removeStagedUploads(): Promise<number> {
+    const names = await readdir(this.uploadDir);
+    await Promise.all(names.map((name) => rm(join(this.uploadDir, name), { force: true, recursive: true })));
+    return names.length;
   }
 
   async check(): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { digestHex, type BlobStore, type ByteRange } from './store.js';
+import { digestHex, type BlobStore, type ByteRange, type OpenBlob } from './store.js';
 
 /**
  * Blobs held in process memory (`storage: inmemory`), for experiments and tests. Uploads are still staged
@@ -28,11 +28,14 @@ export class MemoryBlobStore implements BlobStore {
     return blob ? { size: blob.length } : null;
   }
 
-  async openRead(digest: string, range?: ByteRange): Promise<Readable> {
+  async open(digest: string): Promise<OpenBlob> {
     const blob = this.blobs.get(digest);
     if (!blob) throw Object.assign(new Error(`blob ${digest} not found`), { code: 'ENOENT' });
-    const bytes = range ? blob.subarray(range.start, range.end + 1) : blob;
-    return Readable.from([bytes]);
+    return {
+      size: blob.length,
+      stream: (range?: ByteRange) => Readable.from([range ? blob.subarray(range.start, range.end + 1) : blob]),
+      close: async () => {},
+    };
   }
 
   async delete(digest: string): Promise<void> {

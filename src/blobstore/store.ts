@@ -7,6 +7,18 @@ export interface ByteRange {
 }
 
 /**
+ * An open blob. Opening pins the bytes (an open file survives its unlink), so a download that has opened
+ * its blob is never cut short by a force-push or delete that removes the blob meanwhile.
+ */
+export interface OpenBlob {
+  size: number;
+  /** The bytes, or one range of them; call at most once. The blob is closed when the stream ends. */
+  stream(range?: ByteRange): Readable;
+  /** Release the blob without reading it (HEAD, 304, 416). */
+  close(): Promise<void>;
+}
+
+/**
  * Content-addressed bytes. Blobs are named by the SHA-256 of their bytes (`sha256:<hex>`), so a blob never
  * changes once written and two versions with identical archives share one blob.
  */
@@ -20,8 +32,8 @@ export interface BlobStore {
   put(stagedFile: string, digest: string): Promise<void>;
   /** Size of the blob, or null when it does not exist. */
   stat(digest: string): Promise<{ size: number } | null>;
-  /** A stream of the blob's bytes (or of one range of them). Throws when it does not exist. */
-  openRead(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Open the blob; rejects with an ENOENT error when it does not exist. */
+  open(digest: string): Promise<OpenBlob>;
   delete(digest: string): Promise<void>;
   /** Every stored digest, for garbage collection and health checks. */
   list(): AsyncIterable<string>;

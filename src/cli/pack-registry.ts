@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { RegistryConfig } from '../config/schema.js';
 import { randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
+import { gcCommand, healthcheckCommand, reindexCommand } from './admin.js';
 import { createLogger } from './logger.js';
+import { accountToBecome, becomeAccount, chownFiles, chownTree } from './privileges.js';
+import type { PushStep } from '../registry/registry.js';
 import { startRegistry } from './serve.js';
 import { packageVersion } from './version.js';
 
@@ -15,8 +19,12 @@ const EXIT_FAILURE = 1;
 /** A mistake in how a command was called, reported as one line with exit code 2. */
 class UsageError extends Error {}
 
+/**
+ * Without a CONFIG argument, `PACK_REGISTRY_CONFIG` names the file (the image sets it to its default
+ * config, so `docker exec … pack-registry gc` works on the server's storage); otherwise the embedded defaults.
+ */
 function readConfig(file: string | undefined): RegistryConfig {
-  const { config, warnings } = loadConfig({ file, env: process.env });
+  const { config, warnings } = loadConfig({ file: file ?? (process.env.PACK_REGISTRY_CONFIG || undefined), env: process.env });
   for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
   return config;
 }
@@ -24,22 +32,62 @@ function readConfig(file: string | undefined): RegistryConfig {
 async function serve(file: string | undefined): Promise<void> {
   const config = readConfig(file);
   const logger = createLogger(config.log);
-  const running = await startRegistry(config, { logger });
-  let stopping = false;
+  // Test-only crash hook (see test/e2e/crash.test.ts); read here, at the process boundary, not by the config.
+  const killAtPushStep = process.env.PACK_REGISTRY_TEST_KILL_AT as PushStep | undefined;
+  // Listening before the start: a signal during a long start (a reindex) stops the server once it is up.
+  let signalled: string | undefined;
+  const server: { running?: Awaited<ReturnType<typeof startRegistry>> } = {};
+  let forceStop: () => void = () => {};
+  const force = new Promise<void>((resolve) => {
+    forceStop = resolve;
+  });
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => process.exit(0),
+    if (signalled) {
+      // A second signal: stop waiting for the requests in flight.
+      logger.warn({ signal }, 'second signal: cutting the requests in flight');
+      forceStop();
+      return;
+    }
+    signalled = signal;
+    const running = server.running;
+    if (!running) return;
+    logger.info({ signal, drainTimeoutMs: config.http.drainTimeoutMs }, 'shutting down: no new connections, finishing the requests in flight');
+    running.stop(force).then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(EXIT_FAILURE);
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  const account = accountToBecome(process.env);
+  const created = account ? filesThisStartMayCreate(config) : [];
+  server.running = await startRegistry(config, { logger, killAtPushStep });
+  if (account) {
+    // Everything root had to read is read; the storage and what this start created become the user's.
+    if (config.storage.kind === 'filesystem') await chownTree(config.storage.rootDirectory, account);
+    await chownFiles(created.filter((path) => existsSync(path)), account);
+    becomeAccount(account);
+    logger.info({ user: account.name, uid: account.uid, gid: account.gid }, 'running as an unprivileged user');
+  }
+  if (signalled) {
+    const signal = signalled;
+    signalled = undefined;
+    stop(signal);
+  }
+}
+
+/** Files a start creates when missing: the self-signed certificate and key, the htpasswd file. */
+function filesThisStartMayCreate(config: RegistryConfig): string[] {
+  const paths = [config.http.tls.certificate, config.http.tls.key];
+  if (config.auth.kind === 'htpasswd') paths.push(config.auth.path);
+  return paths.filter((path) => !existsSync(path));
 }
 
 async function readStdin(): Promise<string> {
@@ -82,6 +130,33 @@ htpasswd
   .option('-p, --password <password>', 'the password (visible in the process list: prefer --password-stdin)')
   .option('--password-stdin', 'read the password from standard input')
   .action(htpasswdAdd);
+
+program
+  .command('reindex')
+  .description('rebuild the index (index.db) from the blobs and metadata documents in storage; stop the server first')
+  .argument('[config]', 'a Distribution-style YAML configuration file')
+  .action(async (file: string | undefined) => {
+    process.exitCode = await reindexCommand(readConfig(file));
+  });
+
+program
+  .command('gc')
+  .description('remove blobs, metadata documents and staging files that nothing references, and report what was freed')
+  .argument('[config]', 'a Distribution-style YAML configuration file')
+  .option('--dry-run', 'only report what would be removed')
+  .option('--json', 'print the report as JSON')
+  .action(async (file: string | undefined, options: { dryRun?: boolean; json?: boolean }) => {
+    process.exitCode = await gcCommand(readConfig(file), options);
+  });
+
+program
+  .command('healthcheck')
+  .description("ask the local server's /health (for Docker's HEALTHCHECK); exit 0 when it answers UP")
+  .argument('[config]', 'a Distribution-style YAML configuration file')
+  .option('--timeout <ms>', 'how long to wait for an answer', '5000')
+  .action(async (file: string | undefined, options: { timeout: string }) => {
+    process.exitCode = await healthcheckCommand(readConfig(file), { timeoutMs: Number(options.timeout) || 5000 });
+  });
 
 program
   .command('version')

@@ -1,27 +1,42 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
+import { FailureLimiter } from '../auth/lockout.js';
 import { FilesystemBlobStore } from '../blobstore/filesystem.js';
+import { FilesystemMetadataStore, MemoryMetadataStore, type MetadataStore } from '../blobstore/metadata.js';
 import { MemoryBlobStore } from '../blobstore/memory.js';
 import type { BlobStore } from '../blobstore/store.js';
 import type { RegistryConfig } from '../config/schema.js';
 import { Db } from '../db/db.js';
+import { StorageLock } from '../db/lock.js';
 import { createApp } from '../http/app.js';
 import type { AuthSettings } from '../http/authenticate.js';
+import { createDebugServer, HttpMetrics } from '../http/metrics.js';
 import { listen, type ListeningServer } from '../http/server.js';
+import { RequestDrain } from '../http/shutdown.js';
 import { loadTlsMaterial } from '../http/tls.js';
-import { Registry } from '../registry/registry.js';
+import { backfillMetadata, hasMetadata, rebuildIndex } from '../registry/maintenance.js';
+import { Registry, type PushStep } from '../registry/registry.js';
 
 export interface RunningRegistry extends ListeningServer {
   registry: Registry;
-  /** Stop listening, then close the index and the blob store. */
-  stop(): Promise<void>;
+  /** `http://host:port` of the debug listener (metrics), when `http.debug.addr` is set. */
+  debugUrl?: string;
+  /**
+   * Graceful stop: refuse new connections, let the requests in flight finish (within `http.draintimeout`,
+   * or until `force` resolves), then close the debug listener, the index and the blob store.
+   */
+  stop(force?: Promise<void>): Promise<void>;
 }
 
 export interface StartOptions {
   logger: Logger;
+  /** Test-only: kill the process with SIGKILL when a push reaches this step (crash tests). */
+  killAtPushStep?: PushStep;
   /** Told the generated admin password, once, when the htpasswd file had to be created. */
   announce?: (line: string) => void;
 }
@@ -31,52 +46,161 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const { logger } = options;
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
-  const { blobs, db } = await openStorage(config);
+  const { blobs, db, metadata, lock, indexIsNew } = await openStorage(config);
+  let debugServer: Server | undefined;
   try {
     const registry = new Registry({
       db,
       blobs,
       limits: { maxEntries: config.limits.maxEntries, maxUnpackedSize: config.limits.maxUnpackedSize },
       readOnly: config.storage.readOnly,
+      onPushStep: killAt(options.killAtPushStep),
+      metadata,
     });
+    await reconcileIndex({ db, blobs, metadata, registry, indexIsNew, logger });
+    const metrics = config.http.debug.prometheus.enabled ? new HttpMetrics(registry) : undefined;
     const auth = await openAuth(config, logger, announce);
     const app = createApp({
       registry,
       auth,
       headers: config.http.headers,
       maxUploadSize: config.limits.maxUploadSize,
+      maxConcurrentUploads: config.limits.maxConcurrentUploads,
       logError: (error) => logger.error({ err: error }, 'request failed'),
+      logger,
+      metrics,
     });
     const tls = config.http.tls.enabled ? await loadTlsMaterial(config.http.tls) : null;
     if (tls?.generated) {
       logger.warn({ certificate: config.http.tls.certificate }, 'generated a self-signed TLS certificate');
     }
     if (!tls) logger.warn('TLS is off (http.tls.enabled: false): credentials travel in clear text');
-    const listening = await listen(app, config.http.host, config.http.port, tls);
+    const listening = await listen(app, config.http.host, config.http.port, tls, config.http.timeouts);
+    const drain = new RequestDrain(listening.server);
     logger.info({ url: listening.url, storage: config.storage.kind }, 'pack registry listening');
+    const debug = await startDebugServer(config, metrics, logger);
+    debugServer = debug?.server;
     return {
       ...listening,
       registry,
-      stop: async () => {
-        await listening.close();
+      ...(debug ? { debugUrl: debug.url } : {}),
+      stop: async (force?: Promise<void>) => {
+        const inFlight = drain.inFlight;
+        // drain() closes the listening socket before its first await: only then is "not accepting" true.
+        const drained = drain.drain(config.http.drainTimeoutMs, force);
+        logger.info({ inFlight, drainTimeoutMs: config.http.drainTimeoutMs }, 'not accepting connections; waiting for the requests in flight');
+        const { cutOff } = await drained;
+        if (cutOff > 0) logger.warn({ cutOff }, 'drain timeout passed: cut the requests still running');
+        await closeServer(debugServer);
         db.close();
+        lock?.release();
         if (blobs instanceof MemoryBlobStore) await blobs.close();
       },
     };
   } catch (error) {
+    await closeServer(debugServer);
     db.close();
+    lock?.release();
     throw error;
   }
 }
 
-async function openStorage(config: RegistryConfig): Promise<{ blobs: BlobStore; db: Db }> {
+interface OpenedStorage {
+  blobs: BlobStore;
+  db: Db;
+  metadata: MetadataStore;
+  /** Held while the server runs, so a reindex or a second server cannot work on the same storage. */
+  lock: StorageLock | undefined;
+  /** The index file did not exist before this start. */
+  indexIsNew: boolean;
+}
+
+async function openStorage(config: RegistryConfig): Promise<OpenedStorage> {
   if (config.storage.kind === 'inmemory') {
-    return { blobs: await MemoryBlobStore.open(), db: new Db(':memory:') };
+    return { blobs: await MemoryBlobStore.open(), db: new Db(':memory:'), metadata: new MemoryMetadataStore(), lock: undefined, indexIsNew: true };
   }
   const root = config.storage.rootDirectory;
   await mkdir(root, { recursive: true });
+  const lock = StorageLock.tryAcquire(root);
+  if (!lock) {
+    throw new Error(`the storage ${root} is in use by another pack-registry process (a server, or a reindex); stop it first`);
+  }
+  try {
+    return { ...(await openFilesystemStorage(root)), lock };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function openFilesystemStorage(root: string): Promise<Omit<OpenedStorage, 'lock'>> {
+  const indexPath = join(root, 'index.db');
+  const indexIsNew = !existsSync(indexPath);
   const blobs = await FilesystemBlobStore.open(root);
-  return { blobs, db: new Db(join(root, 'index.db')) };
+  // At start no upload is in flight: staging files are leftovers of a crash and can never be committed.
+  await blobs.removeStagedUploads();
+  return { blobs, db: new Db(indexPath), metadata: new FilesystemMetadataStore(root), indexIsNew };
+}
+
+/**
+ * The index is a cache of the storage. When it is new (index.db was missing) or empty while metadata
+ * documents exist, rebuild it from them before serving; then write the documents of any version that
+ * has none (storage from before documents existed, or a crash between a commit and its document).
+ */
+async function reconcileIndex(parts: {
+  db: Db;
+  blobs: BlobStore;
+  metadata: MetadataStore;
+  registry: Registry;
+  indexIsNew: boolean;
+  logger: Logger;
+}): Promise<void> {
+  const { db, blobs, metadata, registry, logger } = parts;
+  if (db.versionCount() === 0 && (await hasMetadata(metadata))) {
+    logger.warn({ indexWasMissing: parts.indexIsNew }, 'the index is empty but the storage holds pack versions: rebuilding it from storage');
+    const report = await rebuildIndex(db, { blobs, metadata });
+    for (const skipped of report.skipped) logger.warn(skipped, 'reindex skipped a metadata document');
+    logger.info(
+      { packs: report.packs, versions: report.versions, userTags: report.userTags, skipped: report.skipped.length },
+      'rebuilt the index from storage',
+    );
+  }
+  const written = await backfillMetadata(db, registry, metadata);
+  if (written > 0) logger.info({ written }, 'wrote the missing metadata documents of indexed versions');
+}
+
+/** Distribution's debug listener: plain HTTP on `http.debug.addr`, serving `/metrics` when enabled. */
+async function startDebugServer(
+  config: RegistryConfig,
+  metrics: HttpMetrics | undefined,
+  logger: Logger,
+): Promise<{ server: Server; url: string } | undefined> {
+  const { addr, prometheus } = config.http.debug;
+  if (!addr) {
+    if (prometheus.enabled) logger.warn('http.debug.prometheus.enabled is set but http.debug.addr is not: no metrics are served');
+    return undefined;
+  }
+  const server = createDebugServer({ metrics, metricsPath: prometheus.path });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = addr.host && addr.host !== '0.0.0.0' && addr.host !== '::' ? addr.host : 'localhost';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, metrics: metrics ? `${url}${prometheus.path}` : null }, 'debug server listening');
+  return { server, url };
+}
+
+async function closeServer(server: Server | undefined): Promise<void> {
+  if (!server?.listening) return;
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 /**
@@ -95,5 +219,13 @@ async function openAuth(config: RegistryConfig, logger: Logger, announce: (line:
     announce(`Created ${path} with the user "admin" and the password: ${password}`);
     announce('This password is shown only once. Add users with: pack-registry htpasswd add USER');
   }
-  return { kind: 'htpasswd', htpasswd: new Htpasswd(path), realm, admins };
+  const failures = new FailureLimiter(config.limits.authFailures, config.limits.authWindowMs);
+  return { kind: 'htpasswd', htpasswd: new Htpasswd(path), realm, admins, failures };
+}
+
+function killAt(step: PushStep | undefined): ((reached: PushStep) => void) | undefined {
+  if (!step) return undefined;
+  return (reached) => {
+    if (reached === step) process.kill(process.pid, 'SIGKILL');
+  };
 }

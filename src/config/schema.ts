@@ -19,6 +19,8 @@ export interface RegistryConfig {
     /** Response headers: the contract's defaults, each replaced by a file entry of the same name. */
     headers: Record<string, string[]>;
     drainTimeoutMs: number;
+    /** Against slow clients (slowloris): headers, the whole request, and a silent socket. */
+    timeouts: { headerMs: number; requestMs: number; idleMs: number };
     tls: {
       /** Plain HTTP only when explicitly `false`. */
       enabled: boolean;
@@ -33,7 +35,16 @@ export interface RegistryConfig {
   auth:
     | { kind: 'htpasswd'; realm: string; path: string; admins: string[] }
     | { kind: 'none' };
-  limits: { maxUploadSize: number; maxUnpackedSize: number; maxEntries: number };
+  limits: {
+    maxUploadSize: number;
+    maxUnpackedSize: number;
+    maxEntries: number;
+    /** Uploads received at once; more answer 503 TOO_MANY_UPLOADS, so slow uploads cannot exhaust the disk or memory. */
+    maxConcurrentUploads: number;
+    /** Failed logins for one user from one address within `authWindowMs` before 429 TOO_MANY_REQUESTS. */
+    authFailures: number;
+    authWindowMs: number;
+  };
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -343,6 +354,13 @@ export const rawConfigSchema = section({
   http: section({
     addr: listenAddress.prefault(':5000'),
     draintimeout: duration.prefault('30s'),
+    timeouts: section({
+      header: duration.prefault('20s'),
+      // Generous: a 512 MiB push over a slow link must still fit; silent clients are cut by `idle` long before.
+      request: duration.prefault('15m'),
+      // Long enough for the server's own silence while it validates a large push (the client waits idle then).
+      idle: duration.prefault('2m'),
+    }),
     headers: headers.default(() => ({})),
     tls: section({
       enabled: z.boolean().default(true),
@@ -377,6 +395,9 @@ export const rawConfigSchema = section({
     maxuploadsize: positiveInteger.default(536_870_912),
     maxunpackedsize: positiveInteger.default(2_147_483_648),
     maxentries: positiveInteger.default(10_000),
+    maxconcurrentuploads: positiveInteger.default(8),
+    authfailures: positiveInteger.default(10),
+    authwindow: duration.prefault('1m'),
   }),
 });
 
@@ -435,6 +456,11 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
       port: raw.http.addr.port,
       headers: mergeHeaders(DEFAULT_HTTP_HEADERS, raw.http.headers),
       drainTimeoutMs: raw.http.draintimeout,
+      timeouts: {
+        headerMs: raw.http.timeouts.header,
+        requestMs: raw.http.timeouts.request,
+        idleMs: raw.http.timeouts.idle,
+      },
       tls: {
         enabled: tls.enabled,
         certificate: absolute(tls.certificate),
@@ -456,6 +482,9 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
       maxUploadSize: raw.limits.maxuploadsize,
       maxUnpackedSize: raw.limits.maxunpackedsize,
       maxEntries: raw.limits.maxentries,
+      maxConcurrentUploads: raw.limits.maxconcurrentuploads,
+      authFailures: raw.limits.authfailures,
+      authWindowMs: raw.limits.authwindow,
     },
   };
 }

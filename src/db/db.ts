@@ -326,6 +326,57 @@ export class Db {
   eventsPage(pack: string, beforeId: number, limit: number): EventRecord[] {
     return this.statements.eventsPage.all(pack, beforeId, limit) as EventRecord[];
   }
+
+  // -------------------------------------------------------------------------------------------------
+  // Maintenance: metrics, the per-version metadata documents, reindex. Prepared on first use.
+
+  private readonly maintenanceStatements = new Map<string, Database.Statement>();
+
+  private maintenanceStatement(sql: string): Database.Statement {
+    let statement = this.maintenanceStatements.get(sql);
+    if (!statement) {
+      statement = this.sqlite.prepare(sql);
+      this.maintenanceStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Counts for the metrics: packs, versions, distinct archive blobs and their bytes. */
+  statistics(): { packs: number; versions: number; blobs: number; blobBytes: number } {
+    return this.maintenanceStatement(`SELECT
+        (SELECT count(*) FROM packs) AS packs,
+        (SELECT count(*) FROM versions) AS versions,
+        count(*) AS blobs,
+        coalesce(sum(size), 0) AS blobBytes
+      FROM (SELECT archive_digest, max(size) AS size FROM versions GROUP BY archive_digest)`).get() as {
+      packs: number;
+      versions: number;
+      blobs: number;
+      blobBytes: number;
+    };
+  }
+
+  /** The push or force-push event that wrote this version's current content (the newest one). */
+  latestPushEvent(pack: string, version: string): EventRecord | undefined {
+    return this.maintenanceStatement(`SELECT id, pack, at, user, action, version, tag, digest, message FROM events
+      WHERE pack = ? AND version = ? AND action IN ('push', 'force-push') ORDER BY id DESC LIMIT 1`).get(pack, version) as
+      | EventRecord
+      | undefined;
+  }
+
+  /** How many versions the index holds; 0 for a new or emptied index. */
+  versionCount(): number {
+    return (this.maintenanceStatement('SELECT count(*) AS n FROM versions').get() as { n: number }).n;
+  }
+
+  /** Every version's identity, for checking that each has its metadata document. */
+  versionKeys(): { id: number; pack: string; normalizedVersion: string }[] {
+    return this.maintenanceStatement('SELECT id, pack, normalized_version AS normalizedVersion FROM versions ORDER BY id').all() as {
+      id: number;
+      pack: string;
+      normalizedVersion: string;
+    }[];
+  }
 }
 
 function versionParams(version: NewVersion) {

@@ -1,12 +1,16 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 import { RegistryError } from '../registry/errors.js';
 import { authenticate, type AuthSettings } from './authenticate.js';
 import { errorHandler, sendError } from './errors.js';
+import { requestLogging } from './logging.js';
+import type { HttpMetrics } from './metrics.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { packRoutes } from './routes/packs.js';
 import { tagRoutes } from './routes/tags.js';
+import { countTraffic } from './traffic.js';
 
 export interface AppDependencies {
   registry: Registry;
@@ -14,8 +18,13 @@ export interface AppDependencies {
   /** Response headers set on every answer (`http.headers`), e.g. the security headers. */
   headers: Record<string, string[]>;
   maxUploadSize: number;
+  maxConcurrentUploads: number;
   /** Where unexpected errors are reported; they reach the client only as INTERNAL. */
   logError: (error: unknown) => void;
+  /** One log line per request (see logging.ts); none when absent. */
+  logger?: Logger;
+  /** Prometheus metrics (see metrics.ts); none when absent. */
+  metrics?: HttpMetrics;
 }
 
 /** The HTTP layer: no listening, no TLS (see server.ts), so tests can drive it with supertest. */
@@ -25,6 +34,10 @@ export function createApp(deps: AppDependencies): Express {
   // Archives carry their own strong ETag; express's weak body hashes would cost CPU for nothing on JSON.
   app.set('etag', false);
 
+  if (deps.logger || deps.metrics) app.use(countTraffic());
+  if (deps.logger) app.use(requestLogging(deps.logger));
+  if (deps.metrics) app.use(deps.metrics.middleware());
+
   app.use((_req, res, next) => {
     for (const [name, values] of Object.entries(deps.headers)) res.setHeader(name, values);
     next();
@@ -32,14 +45,28 @@ export function createApp(deps: AppDependencies): Express {
 
   app.use(healthRoutes(deps.registry));
   app.use('/v1', authenticate(deps.auth));
+  app.use('/v1', refuseWritesWhenReadOnly(deps.registry));
   app.use(catalogRoutes(deps.registry));
   // Before the pack routes: `/v1/packs/{name}/tags` and `/history` must not be read as `{ref}`.
   app.use(express.json({ limit: '16kb' }), tagRoutes(deps.registry));
-  app.use(packRoutes(deps.registry, deps.maxUploadSize));
+  app.use(packRoutes(deps.registry, deps));
 
   app.use((req, res) => {
     sendError(res, new RegistryError('NOT_FOUND', `no such endpoint: ${req.method} ${req.path}`));
   });
   app.use(errorHandler(deps.logError));
   return app;
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Maintenance mode (`storage.maintenance.readonly.enabled`): every write answers 503 READ_ONLY, whichever
+ * route it is for, before any body is read; reads go on.
+ */
+function refuseWritesWhenReadOnly(registry: Registry): RequestHandler {
+  return (req, _res, next) => {
+    if (!READ_METHODS.has(req.method)) registry.assertWritable();
+    next();
+  };
 }

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import passport from 'passport';
 import { BasicStrategy } from 'passport-http';
 import type { Htpasswd } from '../auth/htpasswd.js';
+import type { FailureLimiter } from '../auth/lockout.js';
 import { RegistryError } from '../registry/errors.js';
 import { sendError } from './errors.js';
 
@@ -21,7 +22,7 @@ declare global {
 }
 
 export type AuthSettings =
-  | { kind: 'htpasswd'; htpasswd: Htpasswd; realm: string; admins: readonly string[] }
+  | { kind: 'htpasswd'; htpasswd: Htpasswd; realm: string; admins: readonly string[]; failures?: FailureLimiter }
   | { kind: 'none' };
 
 /** What passport-strategy gives a strategy at run time; passport-http's typings leave it out. */
@@ -44,11 +45,23 @@ export function parseBasicAuthorization(header: string | undefined): { user: str
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+class TooManyFailures extends RegistryError {
+  constructor(
+    user: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('TOO_MANY_REQUESTS', `too many failed logins for ${user} from this address; try again in ${retryAfterSeconds} s`, {
+      retryAfter: retryAfterSeconds,
+    });
+  }
+}
+
 class HtpasswdStrategy extends BasicStrategy {
   constructor(
     private readonly htpasswd: Htpasswd,
     private readonly admins: ReadonlySet<string>,
     private readonly challenge: string,
+    private readonly failures: FailureLimiter | undefined,
   ) {
     super((_user, _password, done) => done(null, false));
   }
@@ -57,11 +70,20 @@ class HtpasswdStrategy extends BasicStrategy {
     const actions = this as unknown as StrategyActions;
     const credentials = parseBasicAuthorization(req.headers.authorization);
     if (!credentials) return actions.fail(this.challenge);
+    const address = req.socket.remoteAddress ?? '';
+    const retryAfter = this.failures?.retryAfterSeconds(credentials.user, address) ?? 0;
+    // Refused before bcrypt runs: a locked-out guesser costs the server nothing.
+    if (retryAfter > 0) return actions.error(new TooManyFailures(credentials.user, retryAfter));
     this.htpasswd.verify(credentials.user, credentials.password).then(
-      (ok) =>
-        ok
-          ? actions.success({ name: credentials.user, admin: this.admins.has(credentials.user) })
-          : actions.fail(this.challenge),
+      (ok) => {
+        if (ok) {
+          this.failures?.recordSuccess(credentials.user, address);
+          actions.success({ name: credentials.user, admin: this.admins.has(credentials.user) });
+        } else {
+          this.failures?.recordFailure(credentials.user, address);
+          actions.fail(this.challenge);
+        }
+      },
       (error: unknown) => actions.error(error),
     );
   }
@@ -77,9 +99,14 @@ export function authenticate(settings: AuthSettings): RequestHandler {
   }
   const challenge = `Basic realm="${settings.realm.replaceAll('"', "'")}"`;
   const authenticator = new passport.Passport();
-  authenticator.use('htpasswd', new HtpasswdStrategy(settings.htpasswd, new Set(settings.admins), challenge));
+  const strategy = new HtpasswdStrategy(settings.htpasswd, new Set(settings.admins), challenge, settings.failures);
+  authenticator.use('htpasswd', strategy);
   return (req, res, next) => {
     authenticator.authenticate('htpasswd', { session: false }, (error: unknown, user: RegistryUser | false) => {
+      if (error instanceof TooManyFailures) {
+        res.setHeader('Retry-After', String(error.retryAfterSeconds));
+        return sendError(res, error);
+      }
       if (error) return next(error);
       if (!user) {
         res.setHeader('WWW-Authenticate', challenge);

@@ -12,9 +12,31 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
+export interface Timeouts {
+  headerMs: number;
+  requestMs: number;
+  idleMs: number;
+}
+
 /** Listen on host:port, over TLS unless `tls` is null (plain HTTP only when TLS is explicitly off). */
-export async function listen(app: Express, host: string | undefined, port: number, tls: TlsMaterial | null): Promise<ListeningServer> {
-  const server: Server = tls ? createHttpsServer(tls.options, app) : createHttpServer(app);
+export async function listen(
+  app: Express,
+  host: string | undefined,
+  port: number,
+  tls: TlsMaterial | null,
+  timeouts?: Timeouts,
+): Promise<ListeningServer> {
+  // Node checks header/request timeouts only every `connectionsCheckingInterval` (30 s by default), which
+  // would let a slowloris client outlive a short headers timeout; check four times per timeout instead.
+  const connectionsCheckingInterval = timeouts ? Math.max(250, Math.min(30_000, Math.floor(timeouts.headerMs / 4))) : undefined;
+  const serverOptions = { connectionsCheckingInterval };
+  const server: Server = tls ? createHttpsServer({ ...tls.options, ...serverOptions }, app) : createHttpServer(serverOptions, app);
+  if (timeouts) {
+    // Slow clients (slowloris) may hold a connection only this long: headers, whole request, silence.
+    server.headersTimeout = timeouts.headerMs;
+    server.requestTimeout = timeouts.requestMs;
+    server.setTimeout(timeouts.idleMs, (socket) => socket.destroy());
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import multer from 'multer';
 import { stageUpload, UploadTooLargeError, type StagedUpload } from '../blobstore/staging.js';
 import { RegistryError } from '../registry/errors.js';
+import { sendError, toRegistryError } from './errors.js';
 
 /** Room for the multipart boundaries and the small text fields around the archive. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
@@ -10,15 +11,25 @@ const FORM_OVERHEAD_BYTES = 64 * 1024;
 type StagedFile = Express.Multer.File & { archiveDigest: string };
 
 /**
+ * Answers a request at once, before multer has drained its body. multer reads a refused upload to its end
+ * before it reports the error; for an upload over the size limit that could be gigabytes, so the 413 is sent
+ * as soon as the limit is passed, with `Connection: close` so the rest of the body is never read.
+ */
+const answerNow = new WeakMap<Express.Request, (error: unknown) => void>();
+
+/**
  * A multer storage engine that streams the `pack` field into the blob store's staging folder while hashing
  * it (see stageUpload): the archive is never held in memory.
  */
 function stagingStorage(uploadDir: () => string, maxBytes: number): multer.StorageEngine {
   return {
-    _handleFile(_req, file, done) {
+    _handleFile(req, file, done) {
       stageUpload(file.stream, uploadDir(), maxBytes).then(
         (staged) => done(null, { path: staged.path, size: staged.size, archiveDigest: staged.digest } as Partial<StagedFile>),
-        (error: unknown) => done(error),
+        (error: unknown) => {
+          if (error instanceof UploadTooLargeError) answerNow.get(req)?.(error);
+          done(error);
+        },
       );
     },
     _removeFile(_req, file, done) {
@@ -43,7 +54,39 @@ export function receivePack(uploadDir: () => string, maxUploadSize: number): Req
       res.setHeader('Connection', 'close');
       return next(new UploadTooLargeError(maxUploadSize));
     }
-    parse(req, res, next);
+    let answered = false;
+    answerNow.set(req, (error) => {
+      answered = true;
+      res.setHeader('Connection', 'close');
+      sendError(res, toRegistryError(error));
+    });
+    parse(req, res, (error?: unknown) => {
+      answerNow.delete(req);
+      if (!answered) next(error);
+    });
+  };
+}
+
+/**
+ * At most `max` uploads are received at once; more get 503 TOO_MANY_UPLOADS with Retry-After, so a crowd of
+ * slow uploads cannot fill the staging disk or starve reads.
+ */
+export function limitConcurrentUploads(max: number): RequestHandler {
+  let active = 0;
+  return (_req, res, next) => {
+    if (active >= max) {
+      res.setHeader('Retry-After', '5');
+      res.setHeader('Connection', 'close');
+      return sendError(
+        res,
+        new RegistryError('TOO_MANY_UPLOADS', `the registry is receiving ${max} uploads already; retry in a few seconds`, { max }),
+      );
+    }
+    active += 1;
+    res.once('close', () => {
+      active -= 1;
+    });
+    next();
   };
 }
 

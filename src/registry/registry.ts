@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import type { MetadataStore } from '../blobstore/metadata.js';
 import type { StagedUpload } from '../blobstore/staging.js';
-import type { BlobStore, ByteRange } from '../blobstore/store.js';
+import { isNotFound } from '../blobstore/filesystem.js';
+import type { BlobStore, OpenBlob } from '../blobstore/store.js';
 import type { Db, EventAction, EventRecord, NewVersion, PackFilter, TagRecord, VersionRecord } from '../db/db.js';
 import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
@@ -11,15 +13,25 @@ import { deriveParentTags, isParentTag, joinTag, tagNameProblem } from '../packs
 import type { ArchiveLimits, InspectedPack, PackProblem } from '../packs/types.js';
 import { comparePackVersions, normalizePackVersion } from '../packs/version.js';
 import { RegistryError } from './errors.js';
+import { versionMetadata } from './metadata.js';
 import { packDocument, packSummary, versionDocument, type PackDocument, type PackSummary, type VersionDocument } from './views.js';
 
+/**
+ * Named points of a push, for crash tests: a test-only hook may stop the process at one of them to prove
+ * that a push interrupted there leaves either the whole version or no trace of it.
+ */
+export type PushStep = 'received' | 'validated' | 'blob-stored' | 'committed';
+
 export interface RegistryOptions {
+  onPushStep?: (step: PushStep) => void;
   db: Db;
   blobs: BlobStore;
   limits: ArchiveLimits;
   /** Maintenance mode: every write is refused with READ_ONLY, reads keep working. */
   readOnly?: boolean;
   now?: () => Date;
+  /** Where each version's metadata document is kept (see metadata.ts); none: no documents are written. */
+  metadata?: MetadataStore;
 }
 
 export interface PushOptions {
@@ -49,8 +61,7 @@ export interface ResolvedVersion {
 
 export interface ArchiveHandle {
   version: VersionRecord;
-  size: number;
-  open(range?: ByteRange): Promise<Readable>;
+  blob: OpenBlob;
 }
 
 export interface HealthReport {
@@ -68,6 +79,8 @@ export class Registry {
   private readonly limits: ArchiveLimits;
   private readonly readOnly: boolean;
   private readonly now: () => Date;
+  private readonly onPushStep: (step: PushStep) => void;
+  private readonly metadata: MetadataStore | undefined;
   /**
    * Blobs a push has written but not yet committed to the index. A delete or a failed push that finds a blob
    * unreferenced must not remove it while another push of the same bytes is about to reference it.
@@ -80,6 +93,8 @@ export class Registry {
     this.limits = options.limits;
     this.readOnly = options.readOnly ?? false;
     this.now = options.now ?? (() => new Date());
+    this.onPushStep = options.onPushStep ?? (() => {});
+    this.metadata = options.metadata;
   }
 
   get uploadDir(): string {
@@ -103,12 +118,14 @@ export class Registry {
       if (options.force && !message) {
         throw new RegistryError('MESSAGE_REQUIRED', 'a forced push must say why: add a message', {});
       }
+      this.onPushStep('received');
       const inspection = await inspectArchive(createReadStream(upload.path), this.limits);
       if (!inspection.ok) throw packInvalid(inspection.problems);
       const pack = inspection.pack;
       // Checked once before the blob is written (a refusal costs no disk I/O), and again inside the
       // transaction, where it is authoritative against a racing push of the same version.
       this.checkOverwrite(pack, options);
+      this.onPushStep('validated');
       return await this.commitPush(upload, pack, { ...options, message });
     } finally {
       await rm(upload.path, { force: true });
@@ -121,6 +138,7 @@ export class Registry {
     let replacedDigest: string | undefined;
     try {
       await this.blobs.put(upload.path, upload.digest);
+      this.onPushStep('blob-stored');
       const versionId = this.db.transaction(() => {
         const existing = this.checkOverwrite(pack, options);
         const fields: NewVersion = {
@@ -159,6 +177,9 @@ export class Registry {
         this.refreshPack(fields.pack);
         return id;
       });
+      // After the commit: the document describes what the index now holds (it would rebuild this version).
+      await this.persistVersionMetadata(versionId);
+      this.onPushStep('committed');
       return this.versionDocumentOf(this.db.versionById(versionId) as VersionRecord);
     } finally {
       this.unpin(upload.digest);
@@ -283,29 +304,36 @@ export class Registry {
     return { items: result.items.map(packSummary), next: result.next };
   }
 
+  /**
+   * Resolve and open a version's archive. A force-push or delete may remove the blob between resolving and
+   * opening; then the reference is resolved again, so the client gets the old or the new archive whole.
+   */
   async openArchive(name: string, ref: string): Promise<ArchiveHandle> {
-    const { record } = this.resolve(name, ref);
-    return {
-      version: record,
-      size: record.size,
-      open: (range) => this.blobs.openRead(record.archiveDigest, range),
-    };
+    for (let attempt = 1; ; attempt++) {
+      const { record } = this.resolve(name, ref);
+      try {
+        return { version: record, blob: await this.blobs.open(record.archiveDigest) };
+      } catch (error) {
+        if (!isNotFound(error) || attempt >= 3) throw error;
+      }
+    }
   }
 
   /** One file of a version, streamed out of its archive; only paths the index lists are looked up. */
   async openFile(name: string, ref: string, path: string): Promise<{ stream: Readable; size: number; version: VersionRecord }> {
-    const { record } = this.resolve(name, ref);
-    const file = record.files.find((candidate) => candidate.path === path);
+    const { version, blob } = await this.openArchive(name, ref);
+    const file = version.files.find((candidate) => candidate.path === path);
     if (!file) {
-      throw new RegistryError('FILE_NOT_FOUND', `pack ${name}:${record.version} has no file ${path}`, { name, path });
+      await blob.close();
+      throw new RegistryError('FILE_NOT_FOUND', `pack ${name}:${version.version} has no file ${path}`, { name, path });
     }
-    const archive = await this.blobs.openRead(record.archiveDigest);
-    const stream = await openArchiveEntry(archive, record.rootPrefix + path);
+    const archive = blob.stream();
+    const stream = await openArchiveEntry(archive, version.rootPrefix + path);
     if (!stream) {
       archive.destroy();
-      throw new RegistryError('INTERNAL', `the archive of ${name}:${record.version} does not hold ${path}`, { name, path });
+      throw new RegistryError('INTERNAL', `the archive of ${name}:${version.version} does not hold ${path}`, { name, path });
     }
-    return { stream, size: file.size, version: record };
+    return { stream, size: file.size, version };
   }
 
   async deleteVersion(name: string, ref: string, user: string): Promise<void> {
@@ -317,6 +345,8 @@ export class Registry {
       this.rebuildDerivedTags(name);
       this.refreshPack(name);
     });
+    // Document before blob: a crash in between leaves a blob nothing describes, which gc removes.
+    await this.removeVersionMetadata(name, record.normalizedVersion);
     await this.collectBlob(record.archiveDigest);
   }
 
@@ -324,33 +354,39 @@ export class Registry {
    * Create or move the user tag `[group__]label` to whatever `reference` resolves to. Parent tags belong to
    * the server (409 TAG_AUTO); a version tag may be moved, and then becomes a user tag.
    */
-  setTag(name: string, tag: string, reference: string, user: string): { tag: TagRecord; created: boolean } {
+  async setTag(name: string, tag: string, reference: string, user: string): Promise<{ tag: TagRecord; created: boolean }> {
     this.assertWritable();
     assertTagName(tag);
     if (isParentTag(tag)) throw tagAuto(name, tag);
     const { record } = this.resolve(name, reference);
-    return this.db.transaction(() => {
+    const { previous, result } = this.db.transaction(() => {
       const previous = this.db.tag(name, tag);
       this.db.setTag(name, tag, record.id, 'user');
       this.recordEvent(name, user, 'tag-add', { tag, version: record.version, digest: record.contentDigest });
       this.rebuildDerivedTags(name);
-      return { tag: this.db.tag(name, tag) as TagRecord, created: previous === undefined };
+      return { previous, result: { tag: this.db.tag(name, tag) as TagRecord, created: previous === undefined } };
     });
+    // Both versions' documents list their tags: the one the tag left and the one it now points at.
+    if (previous && previous.versionId !== record.id) await this.persistVersionMetadata(previous.versionId);
+    await this.persistVersionMetadata(record.id);
+    return result;
   }
 
   /** Delete a user or version tag; parent tags re-link to what remains, or vanish. */
-  deleteTag(name: string, tag: string, user: string): void {
+  async deleteTag(name: string, tag: string, user: string): Promise<void> {
     this.assertWritable();
     assertPackName(name);
     assertTagName(tag);
     if (isParentTag(tag)) throw tagAuto(name, tag);
-    this.db.transaction(() => {
+    const removed = this.db.transaction(() => {
       const existing = this.db.tag(name, tag);
       if (!existing) throw new RegistryError('TAG_NOT_FOUND', `pack ${name} has no tag ${tag}`, { name, tag });
       this.db.deleteTag(name, tag);
       this.recordEvent(name, user, 'tag-delete', { tag, version: existing.version });
       this.rebuildDerivedTags(name);
+      return existing;
     });
+    await this.persistVersionMetadata(removed.versionId);
   }
 
   listTags(name: string): TagRecord[] {
@@ -382,6 +418,41 @@ export class Registry {
       throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
     }
     return pageFrom(events, page.limit, (event) => String(event.id));
+  }
+
+  /**
+   * Write one version's metadata document from the index: call it after every committed change to the
+   * version or its user tags (push, force push, tag added, moved or deleted).
+   */
+  async persistVersionMetadata(versionId: number): Promise<void> {
+    const record = this.db.versionById(versionId);
+    if (record) await this.syncVersionMetadata(record.pack, record.normalizedVersion);
+  }
+
+  /** Remove a deleted version's metadata document (rewritten instead if the version is back by then). */
+  async removeVersionMetadata(pack: string, normalizedVersion: string): Promise<void> {
+    await this.syncVersionMetadata(pack, normalizedVersion);
+  }
+
+  private async syncVersionMetadata(pack: string, normalizedVersion: string): Promise<void> {
+    if (!this.metadata) return;
+    // The index is read when the write's turn comes, so racing changes end with the newest state on disk.
+    await this.metadata.sync(pack, normalizedVersion, () => {
+      const record = this.db.versionByNormalized(pack, normalizedVersion);
+      if (!record) return null;
+      return versionMetadata(record, this.db.tagsOfVersion(record.id), this.db.latestPushEvent(pack, record.version));
+    });
+  }
+
+  /** After a reindex restored a pack's versions and tags: derive its parent tags and its summary. */
+  restoredPack(name: string): void {
+    this.rebuildDerivedTags(name);
+    this.refreshPack(name);
+  }
+
+  /** Counts for the metrics. */
+  statistics(): { packs: number; versions: number; blobs: number; blobBytes: number } {
+    return this.db.statistics();
   }
 
   /** Remove a blob once no version references it and no push is about to. */

@@ -103,7 +103,7 @@ describe('one pack and one version', () => {
     const byDigest = await reader(`/v1/packs/csi-trident/${trident.digest}`).expect(200);
     expect(byDigest.body.version).toBe('23.07.1');
     const kubeflow = await reader('/v1/packs/kubeflow-pipelines/1.5').expect(200);
-    expect(kubeflow.body.tags).toEqual(['1.5']);
+    expect(kubeflow.body.tags).toEqual(['1.5', '1.5.x', '1.x']);
   });
 
   it('keeps unknown pack.json keys as they are', async () => {

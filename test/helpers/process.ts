@@ -3,8 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 export const SERVER_ENTRY = fileURLToPath(new URL('../../src/cli/pack-registry.ts', import.meta.url));
+// By URL: `--import tsx` would be resolved from the child's working directory, a temporary folder.
+const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -24,7 +25,13 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 export function startServerProcess(args: string[], options: { cwd: string; env?: Record<string, string>; stdin?: string }): RunningProcess {
-  const child = spawn(TSX, [SERVER_ENTRY, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: 'pipe' });
+  // One process, tsx as a loader: a signal sent to the child reaches the server itself (the tsx CLI would be
+  // a wrapper process that cannot pass SIGKILL on).
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_ENTRY, ...args], {
+    cwd: options.cwd,
+    env: cleanEnv(options.env),
+    stdio: 'pipe',
+  });
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();

@@ -111,10 +111,10 @@ async function run(registry: Registry, blobs: MemoryBlobStore, op: Operation): P
       const staged = await stageUpload(Readable.from([await archiveFor(op.version, op.group)]), blobs.uploadDir, 1 << 20);
       await registry.push(staged, { user: 'prop' });
     } else if (op.kind === 'tag') {
-      registry.setTag('prop', op.group ? `${op.group}__${op.label}` : op.label, op.target, 'prop');
+      await registry.setTag('prop', op.group ? `${op.group}__${op.label}` : op.label, op.target, 'prop');
     } else if (op.kind === 'untag') {
       const names = registry.listTags('prop').filter((t) => t.kind !== 'parent').map((t) => t.tag).sort();
-      if (names.length > 0) registry.deleteTag('prop', names[op.pick % names.length]!, 'prop');
+      if (names.length > 0) await registry.deleteTag('prop', names[op.pick % names.length]!, 'prop');
     } else {
       await registry.deleteVersion('prop', op.version, 'prop');
     }

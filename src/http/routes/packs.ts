@@ -6,9 +6,12 @@ import type { ByteRange } from '../../blobstore/store.js';
 import type { Registry } from '../../registry/registry.js';
 import { requireAdmin } from '../authenticate.js';
 import { chooseRange } from '../ranges.js';
-import { readPushForm, receivePack } from '../upload.js';
+import { limitConcurrentUploads, readPushForm, receivePack } from '../upload.js';
 
-export function packRoutes(registry: Registry, maxUploadSize: number): Router {
+export function packRoutes(
+  registry: Registry,
+  limits: { maxUploadSize: number; maxConcurrentUploads: number },
+): Router {
   const router = Router();
   const refuseWhenReadOnly: RequestHandler = (_req, _res, next) => {
     registry.assertWritable();
@@ -19,7 +22,8 @@ export function packRoutes(registry: Registry, maxUploadSize: number): Router {
     '/v1/packs',
     requireAdmin,
     refuseWhenReadOnly,
-    receivePack(() => registry.uploadDir, maxUploadSize),
+    limitConcurrentUploads(limits.maxConcurrentUploads),
+    receivePack(() => registry.uploadDir, limits.maxUploadSize),
     async (req, res) => {
       const form = readPushForm(req);
       const version = await registry.push(form.upload, { ...form, user: userName(req.user) });
@@ -40,8 +44,7 @@ export function packRoutes(registry: Registry, maxUploadSize: number): Router {
 
   // Express answers HEAD with the GET handler and drops the body; the stream is then never opened.
   router.get('/v1/packs/:name/:ref/archive', async (req, res) => {
-    const archive = await registry.openArchive(req.params.name, req.params.ref);
-    const { version } = archive;
+    const { version, blob } = await registry.openArchive(req.params.name, req.params.ref);
     const etag = `"${version.archiveDigest}"`;
     res.set({
       'Content-Type': 'application/gzip',
@@ -51,26 +54,29 @@ export function packRoutes(registry: Registry, maxUploadSize: number): Router {
       'Content-Disposition': `attachment; filename="${version.pack}-${version.version}.tar.gz"`,
     });
     if (req.fresh) {
+      await blob.close();
       res.status(304).end();
       return;
     }
     res.setHeader('Accept-Ranges', 'bytes');
     let range: ByteRange | null;
     try {
-      range = chooseRange(req, archive.size, etag);
+      range = chooseRange(req, blob.size, etag);
     } catch (error) {
-      res.setHeader('Content-Range', `bytes */${archive.size}`);
+      await blob.close();
+      res.setHeader('Content-Range', `bytes */${blob.size}`);
       throw error;
     }
     if (range) {
-      res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${archive.size}`);
+      res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
     }
-    res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : archive.size));
+    res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : blob.size));
     if (req.method === 'HEAD') {
+      await blob.close();
       res.end();
       return;
     }
-    await sendStream(res, await archive.open(range ?? undefined));
+    await sendStream(res, blob.stream(range ?? undefined));
   });
 
   router.get('/v1/packs/:name/:ref/files/*path', async (req, res) => {

@@ -13,19 +13,19 @@ export function tagRoutes(registry: Registry): Router {
     res.json({ tags: tags.map((tag) => ({ tag: tag.tag, version: tag.version, auto: tag.kind === 'parent' })) });
   });
 
-  router.put('/v1/packs/:name/tags/:tag', requireAdmin, (req, res) => {
+  router.put('/v1/packs/:name/tags/:tag', requireAdmin, async (req, res) => {
     const { name, tag } = req.params as { name: string; tag: string };
     const reference = (req.body as { reference?: unknown } | undefined)?.reference;
     if (typeof reference !== 'string' || reference === '') {
       throw new RegistryError('TAG_INVALID', 'send a JSON body {"reference": "<tag, version or digest>"}', { tag });
     }
-    const result = registry.setTag(name, tag, reference, req.user?.name ?? 'anonymous');
+    const result = await registry.setTag(name, tag, reference, req.user?.name ?? 'anonymous');
     res.status(result.created ? 201 : 200).json({ tag: result.tag.tag, version: result.tag.version, auto: false });
   });
 
-  router.delete('/v1/packs/:name/tags/:tag', requireAdmin, (req, res) => {
+  router.delete('/v1/packs/:name/tags/:tag', requireAdmin, async (req, res) => {
     const { name, tag } = req.params as { name: string; tag: string };
-    registry.deleteTag(name, tag, req.user?.name ?? 'anonymous');
+    await registry.deleteTag(name, tag, req.user?.name ?? 'anonymous');
     res.status(204).end();
   });
 

@@ -17,6 +17,7 @@ const contractDefaults: RegistryConfig = {
       'Referrer-Policy': ['same-origin'],
     },
     drainTimeoutMs: 30_000,
+    timeouts: { headerMs: 20_000, requestMs: 900_000, idleMs: 120_000 },
     tls: {
       enabled: true,
       certificate: '/srv/registry/certs/tls.crt',
@@ -28,7 +29,14 @@ const contractDefaults: RegistryConfig = {
     debug: { prometheus: { enabled: false, path: '/metrics' } },
   },
   auth: { kind: 'htpasswd', realm: 'basic-realm', path: '/srv/registry/storage/htpasswd', admins: ['admin'] },
-  limits: { maxUploadSize: 536_870_912, maxUnpackedSize: 2_147_483_648, maxEntries: 10_000 },
+  limits: {
+    maxUploadSize: 536_870_912,
+    maxUnpackedSize: 2_147_483_648,
+    maxEntries: 10_000,
+    maxConcurrentUploads: 8,
+    authFailures: 10,
+    authWindowMs: 60_000,
+  },
 };
 
 describe('defaults', () => {

@@ -1,0 +1,235 @@
+// The administrator's commands beside `serve`: reindex, gc and healthcheck.
+import { existsSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { FilesystemBlobStore } from '../blobstore/filesystem.js';
+import { FilesystemMetadataStore } from '../blobstore/metadata.js';
+import type { RegistryConfig } from '../config/schema.js';
+import { Db } from '../db/db.js';
+import { StorageLock } from '../db/lock.js';
+import { collectGarbage, DEFAULT_GC_MIN_AGE_MS, hasMetadata, rebuildIndex, type GarbageTally, type GcReport } from '../registry/maintenance.js';
+import { accountToBecome, becomeAccount, chownTree } from './privileges.js';
+
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const stdio: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Exit codes, as for `serve`: 2 when the command cannot apply to this configuration, 1 when it failed. */
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+
+type FilesystemStorage = Extract<RegistryConfig['storage'], { kind: 'filesystem' }>;
+
+function filesystemStorage(config: RegistryConfig, command: string, output: Output): FilesystemStorage | undefined {
+  if (config.storage.kind !== 'filesystem') {
+    output.err(`${command}: the storage is "inmemory": nothing outlives the server, there is nothing to ${command}`);
+    return undefined;
+  }
+  if (!existsSync(config.storage.rootDirectory)) {
+    output.err(`${command}: there is no storage at ${config.storage.rootDirectory}`);
+    return undefined;
+  }
+  return config.storage;
+}
+
+/** Run as root in the container (`docker exec`): give the storage to the server's user, and become it. */
+async function actAsServerUser(root: string): Promise<void> {
+  const account = accountToBecome(process.env);
+  if (!account) return;
+  await chownTree(root, account);
+  becomeAccount(account);
+}
+
+/**
+ * `pack-registry reindex`: rebuild index.db from the metadata documents and blobs alone. The new index
+ * is built beside the old one and renamed over it at the end, so an interrupted reindex leaves the old
+ * index as it was. Refused while a server runs on the storage.
+ */
+export async function reindexCommand(config: RegistryConfig, output: Output = stdio): Promise<number> {
+  const storage = filesystemStorage(config, 'reindex', output);
+  if (!storage) return EXIT_USAGE;
+  const root = storage.rootDirectory;
+  await actAsServerUser(root);
+  const lock = StorageLock.tryAcquire(root);
+  if (!lock) {
+    output.err(`reindex: a pack-registry server (or another reindex) is running on ${root}: stop it first`);
+    return EXIT_FAILURE;
+  }
+  try {
+    const blobs = await FilesystemBlobStore.open(root);
+    const metadata = new FilesystemMetadataStore(root);
+    const indexPath = join(root, 'index.db');
+    const temporary = join(root, `index.db.reindex-${process.pid}`);
+    await removeDatabase(temporary);
+    const db = new Db(temporary);
+    let report;
+    try {
+      report = await rebuildIndex(db, { blobs, metadata });
+    } catch (error) {
+      db.close();
+      await removeDatabase(temporary);
+      throw error;
+    } finally {
+      db.close();
+    }
+    // The old WAL must go before the new file takes the name: SQLite would replay it into the new index.
+    await removeDatabase(indexPath);
+    await rename(temporary, indexPath);
+    await syncFolder(root);
+
+    output.out(
+      `rebuilt ${indexPath} from ${report.documents} metadata document${plural(report.documents)}: ` +
+        `${report.packs} pack${plural(report.packs)}, ${report.versions} version${plural(report.versions)}, ` +
+        `${report.userTags} user tag${plural(report.userTags)}`,
+    );
+    for (const skipped of report.skipped) output.err(`skipped metadata/${skipped.pack}/${skipped.key}.json: ${skipped.reason}`);
+    output.out('history: one push event per version was restored; earlier tag changes and deletions are not in the storage');
+    return 0;
+  } finally {
+    lock.release();
+  }
+}
+
+export interface GcCommandOptions {
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `pack-registry gc [--dry-run]`: remove blobs nothing references, metadata documents without a blob and
+ * stale staging files, and report what was (or would be) freed.
+ */
+export async function gcCommand(config: RegistryConfig, options: GcCommandOptions, output: Output = stdio): Promise<number> {
+  const storage = filesystemStorage(config, 'gc', output);
+  if (!storage) return EXIT_USAGE;
+  const dryRun = options.dryRun ?? false;
+  if (storage.readOnly && !dryRun) {
+    output.err('gc: storage.maintenance.readonly.enabled is set: nothing may be removed now (run with --dry-run to see what would be)');
+    return EXIT_USAGE;
+  }
+  const root = storage.rootDirectory;
+  await actAsServerUser(root);
+  // Holding the lock while collecting also keeps a server from starting in the middle of it.
+  const lock = StorageLock.tryAcquire(root);
+  const serverRunning = lock === null;
+  try {
+    const indexPath = join(root, 'index.db');
+    const metadata = new FilesystemMetadataStore(root);
+    const db = existsSync(indexPath) ? new Db(indexPath) : undefined;
+    try {
+      if (!db && !(await hasMetadata(metadata))) {
+        output.err(`gc: ${root} has neither an index nor metadata documents: refusing to count every blob as garbage`);
+        return EXIT_FAILURE;
+      }
+      const blobs = await FilesystemBlobStore.open(root);
+      const report = await collectGarbage({ root, db, blobs, metadata, dryRun, serverRunning });
+      if (options.json) output.out(JSON.stringify(report, null, 2));
+      else for (const line of describeGc(root, report)) output.out(line);
+      return 0;
+    } finally {
+      db?.close();
+    }
+  } finally {
+    lock?.release();
+  }
+}
+
+export function describeGc(root: string, report: GcReport): string[] {
+  const lines = [
+    `gc of ${root}${report.dryRun ? ' (dry run: nothing is removed)' : ''}; server running: ${report.serverRunning ? 'yes' : 'no'}`,
+    `  unreferenced blobs:                 ${describeTally(report.blobs)}`,
+    `  metadata documents without a blob:  ${describeTally(report.metadata)}`,
+    `  stale uploads and temporary files:  ${describeTally(report.uploads)}`,
+  ];
+  for (const item of report.items) lines.push(`  ${report.dryRun ? 'would remove' : 'removed'} ${item.path} (${item.bytes} bytes)`);
+  if (report.keptRecent.count > 0) {
+    const hours = report.minAgeMs / 3_600_000;
+    lines.push(`  kept ${describeTally(report.keptRecent)} younger than ${hours} h: the running server may still need them`);
+  }
+  for (const path of report.unreadableMetadata) lines.push(`  left ${path}: it cannot be read as a metadata document; check it by hand`);
+  lines.push(`${report.dryRun ? 'would free' : 'freed'} ${describeTally(report.total)}`);
+  return lines;
+}
+
+function describeTally(tally: GarbageTally): string {
+  return `${tally.count} file${plural(tally.count)}, ${tally.bytes} bytes (${humanBytes(tally.bytes)})`;
+}
+
+export { DEFAULT_GC_MIN_AGE_MS };
+
+/**
+ * `pack-registry healthcheck`: ask the local server's /health, for Docker's HEALTHCHECK. The address and
+ * scheme come from the same configuration the server read; the certificate is not verified (this is a
+ * liveness probe on the loopback, not a client deciding whom to trust).
+ */
+export async function healthcheckCommand(config: RegistryConfig, options: { timeoutMs?: number } = {}, output: Output = stdio): Promise<number> {
+  if (config.http.port === 0) {
+    output.err('healthcheck: http.addr has port 0 (chosen at start): there is no fixed port to ask');
+    return EXIT_USAGE;
+  }
+  const wildcard = config.http.host === undefined || config.http.host === '0.0.0.0' || config.http.host === '::';
+  const host = wildcard ? '127.0.0.1' : (config.http.host as string);
+  const secure = config.http.tls.enabled;
+  const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${config.http.port}/health`;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const result = await new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
+    const request = (secure ? httpsRequest : httpRequest)(url, { method: 'GET', rejectUnauthorized: false, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', (error) => resolve({ error: error.message }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', (error) => resolve({ error: error.message }));
+    request.end();
+  });
+  if ('error' in result) {
+    output.err(`healthcheck: ${url}: ${result.error}`);
+    return EXIT_FAILURE;
+  }
+  if (result.status !== 200) {
+    output.err(`healthcheck: ${url}: ${result.status} ${result.body.trim()}`);
+    return EXIT_FAILURE;
+  }
+  output.out(`${url}: ${result.body.trim()}`);
+  return 0;
+}
+
+async function removeDatabase(path: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${path}${suffix}`, { force: true });
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function plural(count: number): string {
+  return count === 1 ? '' : 's';
+}
+
+export function humanBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,294 @@
+// Keeping the index and the storage in step: rebuild the index from the storage (reindex), write the
+// documents an older version did not write (backfill), and remove what nothing references (gc).
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MetadataStore } from '../blobstore/metadata.js';
+import { digestHex, type BlobStore } from '../blobstore/store.js';
+import type { Db } from '../db/db.js';
+import { parseVersionMetadata, type VersionMetadata } from './metadata.js';
+import { Registry, versionTag } from './registry.js';
+
+export interface SkippedDocument {
+  pack: string;
+  key: string;
+  reason: string;
+}
+
+export interface ReindexReport {
+  documents: number;
+  packs: number;
+  versions: number;
+  userTags: number;
+  skipped: SkippedDocument[];
+}
+
+export interface StorageParts {
+  blobs: BlobStore;
+  metadata: MetadataStore;
+}
+
+/**
+ * Fill an empty index from the metadata documents: packs, versions, version and user tags, derived
+ * parent tags, and one history event per version — the push (or force push) that wrote its content.
+ * The rest of the history (tag changes, deletions) lives only in the index and is not rebuilt.
+ * A document whose blob is missing, or whose blob has another size, is skipped and reported: the
+ * version could not be served.
+ */
+export async function rebuildIndex(db: Db, storage: StorageParts): Promise<ReindexReport> {
+  const report: ReindexReport = { documents: 0, packs: 0, versions: 0, userTags: 0, skipped: [] };
+  const usable: VersionMetadata[] = [];
+  for await (const stored of storage.metadata.list()) {
+    report.documents++;
+    const skip = (reason: string) => report.skipped.push({ pack: stored.pack, key: stored.key, reason });
+    if (stored.error) {
+      skip(stored.error);
+      continue;
+    }
+    const parsed = parseVersionMetadata(stored.document);
+    if (!parsed.ok) {
+      skip(parsed.problem);
+      continue;
+    }
+    const metadata = parsed.metadata;
+    if (metadata.pack !== stored.pack || metadata.normalizedVersion !== stored.key) {
+      skip(`the document describes ${metadata.pack}:${metadata.normalizedVersion}, not the version its file name says`);
+      continue;
+    }
+    const blob = await storage.blobs.stat(metadata.archiveDigest);
+    if (!blob) {
+      skip(`its archive blob ${metadata.archiveDigest} is missing`);
+      continue;
+    }
+    if (blob.size !== metadata.size) {
+      skip(`its archive blob ${metadata.archiveDigest} has ${blob.size} bytes, the document says ${metadata.size}`);
+      continue;
+    }
+    usable.push(metadata);
+  }
+
+  // Pushed first, inserted first: ids and history keep the order the versions arrived in.
+  usable.sort((a, b) => a.push.at.localeCompare(b.push.at) || a.pack.localeCompare(b.pack) || a.normalizedVersion.localeCompare(b.normalizedVersion));
+  let clock = new Date();
+  const registry = new Registry({ db, blobs: storage.blobs, limits: { maxEntries: 1, maxUnpackedSize: 1 }, now: () => clock });
+  db.transaction(() => {
+    const restored: { id: number; metadata: VersionMetadata }[] = [];
+    for (const metadata of usable) {
+      const { schemaVersion: _schema, versionTags: _versionTags, userTags: _userTags, push: _push, ...fields } = metadata;
+      try {
+        restored.push({ id: db.insertVersion(fields), metadata });
+      } catch (error) {
+        report.skipped.push({ pack: metadata.pack, key: metadata.normalizedVersion, reason: (error as Error).message });
+      }
+    }
+    // Version tags before user tags: a version tag a user moved elsewhere is a user tag there, and wins.
+    for (const { id, metadata } of restored) {
+      const tags = Array.isArray(metadata.versionTags) ? metadata.versionTags : [versionTag(metadata.version, metadata.group)];
+      for (const tag of tags) db.setTag(metadata.pack, tag, id, 'version');
+    }
+    for (const { id, metadata } of restored) {
+      for (const tag of metadata.userTags) {
+        db.setTag(metadata.pack, tag, id, 'user');
+        report.userTags++;
+      }
+      const push = metadata.push;
+      db.addEvent({
+        pack: metadata.pack,
+        at: push.at,
+        user: push.user,
+        action: push.action,
+        version: metadata.version,
+        tag: null,
+        digest: push.digest ?? metadata.contentDigest,
+        message: push.message ?? null,
+      });
+    }
+    const latestPush = new Map<string, string>();
+    for (const { metadata } of restored) {
+      const previous = latestPush.get(metadata.pack);
+      if (!previous || previous < metadata.push.at) latestPush.set(metadata.pack, metadata.push.at);
+    }
+    for (const [pack, updatedAt] of latestPush) {
+      // A pack's updatedAt becomes its newest push (to the millisecond or so): when it last changed
+      // otherwise (a deletion, a tag) is not in the storage.
+      clock = new Date(updatedAt);
+      registry.restoredPack(pack);
+    }
+    report.versions = restored.length;
+    report.packs = latestPush.size;
+  });
+  return report;
+}
+
+/** Whether the storage holds at least one metadata document (so an empty index can be rebuilt). */
+export async function hasMetadata(metadata: MetadataStore): Promise<boolean> {
+  for await (const _stored of metadata.list()) return true;
+  return false;
+}
+
+/**
+ * Write the documents of versions that have none: storage written before documents existed, or a
+ * document lost to a crash between a commit and its write. Returns how many were written.
+ */
+export async function backfillMetadata(db: Db, registry: Registry, metadata: MetadataStore): Promise<number> {
+  const present = new Set<string>();
+  for await (const stored of metadata.list()) if (!stored.error) present.add(`${stored.pack}\0${stored.key}`);
+  let written = 0;
+  for (const version of db.versionKeys()) {
+    if (present.has(`${version.pack}\0${version.normalizedVersion}`)) continue;
+    await registry.persistVersionMetadata(version.id);
+    written++;
+  }
+  return written;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Garbage collection
+
+export interface GarbageItem {
+  kind: 'blob' | 'metadata' | 'upload';
+  /** Path relative to the storage root. */
+  path: string;
+  bytes: number;
+}
+
+export interface GarbageTally {
+  count: number;
+  bytes: number;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  /** When the server runs, only garbage older than `minAgeMs` is taken (it may belong to a push in flight). */
+  serverRunning: boolean;
+  minAgeMs: number;
+  blobs: GarbageTally;
+  metadata: GarbageTally;
+  uploads: GarbageTally;
+  total: GarbageTally;
+  /** Garbage left because it is younger than `minAgeMs` while the server runs. */
+  keptRecent: GarbageTally;
+  /** Documents that could not be read: reported, never removed (an administrator should look). */
+  unreadableMetadata: string[];
+  items: GarbageItem[];
+}
+
+export interface GcOptions {
+  root: string;
+  /** The index, when it exists: its versions keep their blobs. */
+  db: Db | undefined;
+  blobs: BlobStore;
+  metadata: MetadataStore;
+  /** Report only. */
+  dryRun: boolean;
+  serverRunning: boolean;
+  /** Minimum age of garbage taken while the server runs (default one hour). */
+  minAgeMs?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_GC_MIN_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * Remove what nothing references: blobs that neither a version of the index nor a metadata document
+ * names, metadata documents whose blob is gone, and staging files of uploads that never finished.
+ * Blobs named by a document are kept even when the index does not know them: a reindex would bring
+ * their versions back. While the server runs, only things older than `minAgeMs` are taken, since a
+ * push in flight has a staging file or a blob that is not yet referenced.
+ */
+export async function collectGarbage(options: GcOptions): Promise<GcReport> {
+  const minAgeMs = options.minAgeMs ?? DEFAULT_GC_MIN_AGE_MS;
+  const now = options.now ?? Date.now;
+  const report: GcReport = {
+    dryRun: options.dryRun,
+    serverRunning: options.serverRunning,
+    minAgeMs,
+    blobs: tally(),
+    metadata: tally(),
+    uploads: tally(),
+    total: tally(),
+    keptRecent: tally(),
+    unreadableMetadata: [],
+    items: [],
+  };
+  const oldEnough = (modifiedMs: number) => !options.serverRunning || now() - modifiedMs >= minAgeMs;
+  const take = async (item: GarbageItem, tallyOf: GarbageTally, remove: () => Promise<void>) => {
+    report.items.push(item);
+    add(tallyOf, item.bytes);
+    add(report.total, item.bytes);
+    if (!options.dryRun) await remove();
+  };
+
+  const referenced = options.db ? options.db.referencedArchiveDigests() : new Set<string>();
+  const documents: VersionMetadata[] = [];
+  for await (const stored of options.metadata.list()) {
+    const parsed = stored.error ? undefined : parseVersionMetadata(stored.document);
+    if (!parsed?.ok) {
+      report.unreadableMetadata.push(`metadata/${stored.pack}/${stored.key}.json`);
+      continue;
+    }
+    documents.push(parsed.metadata);
+    referenced.add(parsed.metadata.archiveDigest);
+  }
+
+  for await (const digest of options.blobs.list()) {
+    if (referenced.has(digest)) continue;
+    const path = blobPath(digest);
+    const info = await stat(join(options.root, path)).catch(() => undefined);
+    if (!info) continue;
+    if (!oldEnough(info.mtimeMs)) {
+      add(report.keptRecent, info.size);
+      continue;
+    }
+    await take({ kind: 'blob', path, bytes: info.size }, report.blobs, () => options.blobs.delete(digest));
+  }
+
+  for (const document of documents) {
+    if (await options.blobs.stat(document.archiveDigest)) continue;
+    const path = `metadata/${document.pack}/${document.normalizedVersion}.json`;
+    const info = await stat(join(options.root, path)).catch(() => undefined);
+    await take({ kind: 'metadata', path, bytes: info?.size ?? 0 }, report.metadata, () =>
+      options.metadata.remove(document.pack, document.normalizedVersion),
+    );
+  }
+
+  for (const path of await temporaryFiles(options.root)) {
+    const info = await stat(join(options.root, path)).catch(() => undefined);
+    if (!info?.isFile()) continue;
+    if (!oldEnough(info.mtimeMs)) {
+      add(report.keptRecent, info.size);
+      continue;
+    }
+    await take({ kind: 'upload', path, bytes: info.size }, report.uploads, () => rm(join(options.root, path), { force: true }));
+  }
+  return report;
+}
+
+/** The filesystem layout of FilesystemBlobStore: `blobs/sha256/<first two hex>/<hex>`. */
+function blobPath(digest: string): string {
+  const hex = digestHex(digest);
+  return `blobs/sha256/${hex.slice(0, 2)}/${hex}`;
+}
+
+/**
+ * Staging files in uploads/ (pushes that never finished) and the temporary files of interrupted
+ * metadata writes and index rebuilds.
+ */
+async function temporaryFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const list = async (folder: string) => (await readdir(join(root, folder)).catch(() => [] as string[])).sort();
+  for (const name of await list('uploads')) found.push(`uploads/${name}`);
+  for (const pack of await list('metadata')) {
+    for (const name of await list(`metadata/${pack}`)) if (name.startsWith('.') && name.endsWith('.tmp')) found.push(`metadata/${pack}/${name}`);
+  }
+  for (const name of await list('.')) if (name.startsWith('index.db.reindex-')) found.push(name);
+  return found;
+}
+
+function tally(): GarbageTally {
+  return { count: 0, bytes: 0 };
+}
+
+function add(target: GarbageTally, bytes: number): void {
+  target.count++;
+  target.bytes += bytes;
+}
