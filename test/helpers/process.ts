@@ -42,7 +42,8 @@ export function startServerProcess(args: string[], options: { cwd: string; env?:
   child.stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString('utf8');
   });
-  if (options.stdin !== undefined) child.stdin.end(options.stdin);
+  // Always closed: a command that reads standard input must see its end, never wait for a terminal.
+  child.stdin.end(options.stdin);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     child,

@@ -1,74 +1,9 @@
 // The registry as a real child process for the production tests: HTTPS on 127.0.0.1 with a port the OS
 // picks, a bcrypt htpasswd file, storage in a temporary folder, log lines collected from stdout.
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cleanEnv, SERVER_ENTRY, type RunningProcess } from './process.js';
+import { startServerProcess, type RunningProcess } from './process.js';
 
-const TSX_LOADER = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
-
-/**
- * Like process.ts's startServerProcess, but node itself runs the server with tsx's loader: no `tsx`
- * wrapper process sits in between, so a signal reaches the server directly (the wrapper relays signals
- * and SIGKILLs a child that does not confirm one within 30 ms — too short on a loaded machine).
- */
-export function spawnRegistry(args: string[], options: { cwd: string; env?: Record<string, string> }): RunningProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_ENTRY, ...args], {
-    cwd: options.cwd,
-    env: cleanEnv(options.env),
-    stdio: 'pipe',
-  });
-  let out = '';
-  let err = '';
-  const listeners = new Set<() => void>();
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-    for (const listener of listeners) listener();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString('utf8');
-  });
-  child.stdin.end();
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitForLine(pattern, timeoutMs = 30_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const line = out.split('\n').find((candidate) => pattern.test(candidate));
-          if (line !== undefined) {
-            cleanup();
-            resolve(line);
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`));
-        }, timeoutMs);
-        const onExit = () => {
-          cleanup();
-          reject(new Error(`process exited before printing ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
-        };
-        const cleanup = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off('exit', onExit);
-        };
-        listeners.add(check);
-        child.once('exit', onExit);
-        check();
-      });
-    },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
 
 export interface RegistryProcess {
   process: RunningProcess;
@@ -108,7 +43,7 @@ const URL_IN_LINE = /https?:\/\/127\.0\.0\.1:\d+/;
 
 export async function startRegistryProcess(options: RegistryProcessOptions): Promise<RegistryProcess> {
   const env = registryEnv(options);
-  const child = spawnRegistry(['serve', ...(options.args ?? [])], { cwd: options.dir, env });
+  const child = startServerProcess(['serve', ...(options.args ?? [])], { cwd: options.dir, env });
   try {
     const line = await child.waitForLine(/pack registry listening/);
     const url = URL_IN_LINE.exec(line)?.[0];

@@ -2,38 +2,28 @@
 // PACK_REGISTRY_TEST_KILL_AT), and once from outside while the body is still arriving. After a restart the
 // pushed version is either complete or absent, no staging file is left, every index row has its blob, and a
 // blob without a row is what `pack-registry gc` reports.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packFixture } from '../helpers/archives.js';
 import { ADMIN, READER, makeTempDir, writeHtpasswd } from '../helpers/registry.js';
-import { runServerCommand, startServerProcess, type RunningProcess } from '../helpers/process.js';
+import { runServerCommand, type RunningProcess } from '../helpers/process.js';
+import { registryEnv, startRegistryProcess, type RegistryProcess } from '../helpers/server-process.js';
 import { startRawUpload } from '../helpers/raw-upload.js';
 import { blobFiles } from '../helpers/storage.js';
 
 export const KILL_POINTS = ['receiving', 'received', 'validated', 'blob-stored', 'committed'] as const;
 
-const running: RunningProcess[] = [];
+const running: RegistryProcess[] = [];
 afterEach(async () => {
-  for (const server of running.splice(0)) await server.stop('SIGKILL');
+  for (const server of running.splice(0)) await server.process.stop('SIGKILL');
 });
 
-async function serverIn(dir: string, extraEnv: Record<string, string> = {}) {
-  const env = {
-    REGISTRY_HTTP_ADDR: '127.0.0.1:0',
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(dir, 'storage'),
-    REGISTRY_AUTH_HTPASSWD_PATH: join(dir, 'htpasswd'),
-    REGISTRY_HTTP_TLS_CERTIFICATE: join(dir, 'tls.crt'),
-    REGISTRY_HTTP_TLS_KEY: join(dir, 'tls.key'),
-    ...extraEnv,
-  };
-  const server = startServerProcess(['serve'], { cwd: dir, env });
-  running.push(server);
-  const line = await server.waitForLine(/pack registry listening/);
-  const url = (JSON.parse(line) as { url: string }).url;
-  const ca = await readFile(join(dir, 'tls.crt'));
-  return { server, url, ca, env };
+async function serverIn(dir: string, env: Record<string, string> = {}): Promise<RegistryProcess & { server: RunningProcess }> {
+  const started = await startRegistryProcess({ dir, env });
+  running.push(started);
+  return { ...started, server: started.process };
 }
 
 describe('a push killed at any point', () => {
@@ -94,7 +84,7 @@ describe('a push killed at any point', () => {
     const blobs = await blobFiles(join(dir, 'storage'));
     const expectedBlobs = point === 'committed' ? 2 : point === 'blob-stored' ? 2 : 1;
     expect(blobs).toHaveLength(expectedBlobs);
-    const gc = await runServerCommand(['gc', '--dry-run', '--json'], { cwd: dir, env: second.env });
+    const gc = await runServerCommand(['gc', '--dry-run', '--json'], { cwd: dir, env: registryEnv({ dir }) });
     expect(gc.code).toBe(0);
     const orphans = point === 'blob-stored' ? 1 : 0;
     const report = JSON.parse(gc.stdout) as Record<string, unknown>;
