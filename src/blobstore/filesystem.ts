@@ -93,7 +93,8 @@ export class FilesystemBlobStore implements BlobStore {
   }
 }
 
-async function syncFolder(folder: string): Promise<void> {
+/** fsync a folder, so that a rename inside it survives a crash. */
+export async function syncFolder(folder: string): Promise<void> {
   const handle = await open(folder, 'r');
   try {
     await handle.sync();

@@ -1,10 +1,10 @@
 // The administrator's commands beside `serve`: reindex, gc and healthcheck.
 import { existsSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { FilesystemBlobStore } from '../blobstore/filesystem.js';
+import { FilesystemBlobStore, syncFolder } from '../blobstore/filesystem.js';
 import { FilesystemMetadataStore } from '../blobstore/metadata.js';
 import type { RegistryConfig } from '../config/schema.js';
 import { Db } from '../db/db.js';
@@ -208,15 +208,6 @@ export async function healthcheckCommand(config: RegistryConfig, options: { time
 
 async function removeDatabase(path: string): Promise<void> {
   for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${path}${suffix}`, { force: true });
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 function plural(count: number): string {

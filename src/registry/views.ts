@@ -17,18 +17,6 @@ export interface VersionDocument {
   files: PackFile[];
 }
 
-export interface PackDocument {
-  name: string;
-  displayName: string;
-  layer: string;
-  addonType: string | null;
-  cloudTypes: string[];
-  logo: boolean;
-  latestVersion: string;
-  versions: { version: string; digest: string; size: number; pushedAt: string; pushedBy: string }[];
-  tags: { tag: string; version: string; auto: boolean }[];
-}
-
 export interface PackSummary {
   name: string;
   displayName: string;
@@ -38,6 +26,12 @@ export interface PackSummary {
   logo: boolean;
   latestVersion: string;
   updatedAt: string;
+}
+
+/** The summary plus every version and tag. */
+export interface PackDocument extends PackSummary {
+  versions: { version: string; digest: string; size: number; pushedAt: string; pushedBy: string }[];
+  tags: { tag: string; version: string; auto: boolean }[];
 }
 
 export function versionDocument(record: VersionRecord, tags: TagRecord[]): VersionDocument {
