@@ -1,0 +1,98 @@
+// `packctl pack ls [-n NAME]`: one row per version, with its tags, from `GET /v1/packs` (every page) and
+// `GET /v1/packs/{name}` for each pack found.
+import Table from 'cli-table3';
+import { withRegistry, type ClientContext } from '../context.js';
+import { ApiError } from '../errors.js';
+import { apiPath, type RegistryClient } from '../http.js';
+
+export interface LsOptions {
+  name?: string;
+  registry?: string;
+}
+
+interface PackSummary {
+  name: string;
+}
+
+interface PackDocument {
+  name: string;
+  layer: string;
+  versions: { version: string; pushedAt: string }[];
+  tags: { tag: string; version: string; auto: boolean }[];
+}
+
+export interface PackRow {
+  name: string;
+  version: string;
+  tags: string[];
+  layer: string;
+  pushedAt: string;
+}
+
+/** A page list can be long; a loop in the registry's Link headers must not make packctl loop forever. */
+const MAX_PAGES = 10_000;
+
+function nextLink(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header.join(', ') : header;
+  const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(value ?? '');
+  // Only a path on the same registry is followed: the credentials go wherever the link points.
+  return match?.[1]?.startsWith('/') ? match[1] : undefined;
+}
+
+async function packNames(client: RegistryClient, nameFilter: string | undefined): Promise<string[]> {
+  const query = new URLSearchParams({ n: '1000' });
+  if (nameFilter) query.set('name', nameFilter);
+  const names: string[] = [];
+  const seen = new Set<string>();
+  let path: string | undefined = `/v1/packs?${query.toString()}`;
+  for (let page = 0; path !== undefined && page < MAX_PAGES && !seen.has(path); page++) {
+    seen.add(path);
+    const { body, answer } = await client.json<{ packs: PackSummary[] }>(path);
+    names.push(...body.packs.map((pack) => pack.name));
+    path = nextLink(answer.headers.link);
+  }
+  return names;
+}
+
+export async function listRows(client: RegistryClient, nameFilter: string | undefined): Promise<PackRow[]> {
+  const rows: PackRow[] = [];
+  for (const name of await packNames(client, nameFilter)) {
+    let pack: PackDocument;
+    try {
+      pack = (await client.json<PackDocument>(apiPath('packs', name))).body;
+    } catch (error) {
+      // Deleted between the list and this request: it is simply no longer there to show.
+      if (error instanceof ApiError && error.status === 404) continue;
+      throw error;
+    }
+    for (const version of pack.versions) {
+      rows.push({
+        name: pack.name,
+        version: version.version,
+        tags: pack.tags.filter((tag) => tag.version === version.version).map((tag) => tag.tag),
+        layer: pack.layer,
+        pushedAt: version.pushedAt,
+      });
+    }
+  }
+  return rows;
+}
+
+/** A borderless table, like `docker images`: readable on a terminal and easy to cut in a script. */
+export function renderTable(rows: PackRow[]): string {
+  const blank = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '   ' };
+  const table = new Table({
+    head: ['NAME', 'VERSION', 'TAGS', 'LAYER', 'PUSHED AT'],
+    chars: blank,
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  });
+  for (const row of rows) {
+    table.push([row.name, row.version, row.tags.join(','), row.layer, row.pushedAt.replace(/\.\d+Z$/, 'Z')]);
+  }
+  return table.toString().split('\n').map((line) => line.trimEnd()).join('\n');
+}
+
+export async function ls(ctx: ClientContext, options: LsOptions): Promise<void> {
+  const rows = await withRegistry(ctx, options.registry, (client) => listRows(client, options.name));
+  ctx.stdout.write(`${renderTable(rows)}\n`);
+}

@@ -1,0 +1,112 @@
+// `packctl pack push DIR|ARCHIVE`: the pack is judged locally by the registry's own rules first, so an
+// author sees every problem at once and nothing is uploaded; then the very file that was judged is sent.
+import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { PackProblem } from '../../packs/index.js';
+import { packDirectory } from '../archive.js';
+import { withRegistry, type ClientContext } from '../context.js';
+import { CliError, EXIT, usageError } from '../errors.js';
+import type { RegistryClient } from '../http.js';
+import { multipartBody } from '../multipart.js';
+import { startProgress } from '../progress.js';
+import { withTemporaryFolder } from '../temporary.js';
+import { inspectArchiveFile, invalidPackError } from '../validate.js';
+
+export interface PushOptions {
+  registry?: string;
+  force?: boolean;
+  message?: string;
+  skipDigestCheck?: boolean;
+}
+
+/** The answer of `POST /v1/packs` (the parts shown). */
+interface PushedVersion {
+  name: string;
+  version: string;
+  digest: string;
+  tags: string[];
+}
+
+/** The archive to judge and upload: the given file, or the folder packed into `workDir`. */
+async function archiveOf(source: string, workDir: string): Promise<string> {
+  let kind;
+  try {
+    kind = await stat(source);
+  } catch {
+    throw usageError(`${source}: no such file or folder; give a pack folder or a .tar.gz archive`);
+  }
+  if (kind.isFile()) return source;
+  if (!kind.isDirectory()) throw usageError(`${source} is neither a folder nor a file`);
+  const archivePath = join(workDir, `${basename(source) || 'pack'}.tar.gz`);
+  try {
+    await packDirectory(source, archivePath);
+  } catch (error) {
+    throw new CliError(EXIT.FAILURE, `cannot pack ${source}: ${(error as Error).message}`);
+  }
+  return archivePath;
+}
+
+/** The archive of a folder is packctl's own making: a missing file is missing from the folder the author gave. */
+function inFolderTerms(problem: PackProblem, folder: string): PackProblem {
+  if (problem.rule !== 'file-missing' || problem.path === undefined) return problem;
+  return { ...problem, message: `${problem.path} is missing: it must be a file in ${folder}` };
+}
+
+function formFields(options: PushOptions): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (options.force) fields.force = 'true';
+  if (options.message !== undefined && options.message.trim() !== '') fields.message = options.message;
+  if (options.skipDigestCheck) fields.skipDigestCheck = 'true';
+  return fields;
+}
+
+/** `POST /v1/packs` with the archive streamed as the form's `pack` field, showing the upload's progress. */
+async function upload(ctx: ClientContext, client: RegistryClient, archivePath: string, filename: string, options: PushOptions): Promise<PushedVersion> {
+  const body = multipartBody(formFields(options), {
+    field: 'pack',
+    path: archivePath,
+    size: (await stat(archivePath)).size,
+    filename,
+    contentType: 'application/gzip',
+  });
+  const progress = startProgress({ verb: 'Uploading', what: filename, total: body.length, stream: ctx.stderr });
+  try {
+    const answer = await client.send('/v1/packs', { method: 'POST', body, onBodyBytes: (bytes) => progress.advance(bytes) });
+    const pushed = await client.readJson<PushedVersion>(answer);
+    progress.finish();
+    return pushed;
+  } catch (error) {
+    progress.abort();
+    throw error;
+  }
+}
+
+export async function push(ctx: ClientContext, source: string, options: PushOptions): Promise<void> {
+  // The registry would refuse it too, but only after the whole upload.
+  if (options.force && (options.message ?? '').trim() === '') {
+    throw new CliError(EXIT.USAGE, 'MESSAGE_REQUIRED: a forced push must say why: add -m MESSAGE');
+  }
+  await withTemporaryFolder(join(tmpdir(), 'packctl-push-'), async (workDir) => {
+    // Judged before the registry is even looked up: the rules need no network, and an author sees every
+    // problem whether or not they are logged in yet.
+    const archivePath = await archiveOf(source, workDir);
+    const inspection = await inspectArchiveFile(archivePath);
+    if (!inspection.ok) {
+      const count = inspection.problems.length;
+      const problems = archivePath === source ? inspection.problems : inspection.problems.map((problem) => inFolderTerms(problem, source));
+      throw invalidPackError(problems, `${count} problem${count === 1 ? '' : 's'} in ${source}; nothing was uploaded`);
+    }
+    const { manifest, contentDigest } = inspection.pack;
+    await withRegistry(ctx, options.registry, async (client) => {
+      // Wrong credentials or trust are found before the upload, not after it.
+      await client.checkCredentials();
+      const pushed = await upload(ctx, client, archivePath, `${manifest.name}-${manifest.version}.tar.gz`, options);
+      ctx.stdout.write(
+        `Pushed ${pushed.name}:${pushed.version} to ${client.server}\n` +
+          `Digest: ${pushed.digest ?? contentDigest}\n` +
+          `Tags: ${(pushed.tags ?? []).join(', ')}\n`,
+      );
+    });
+  });
+}
