@@ -123,7 +123,7 @@ describe('storage errors during a push', () => {
       await registry.get('/v1/packs/hellouniverse/1.0.0/archive').auth(READER.user, READER.password).expect(200);
       await registry.stop();
     } finally {
-      execFileSync('umount', [storage]);
+      await unmount(storage);
     }
   });
 });
@@ -141,4 +141,20 @@ function statusFrom(localAddress: string, registry: TestRegistry, as: { user: st
     );
     req.on('error', reject);
   });
+}
+
+/**
+ * File handles closed by streams are released asynchronously; on a loaded machine the kernel may still count
+ * one for a moment after the server stopped. Retry, then detach lazily: cleanup must not fail the test.
+ */
+async function unmount(path: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      execFileSync('umount', [path], { stdio: 'ignore' });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  execFileSync('umount', ['-l', path], { stdio: 'ignore' });
 }
