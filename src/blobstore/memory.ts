@@ -31,11 +31,7 @@ export class MemoryBlobStore implements BlobStore {
   async open(digest: string): Promise<OpenBlob> {
     const blob = this.blobs.get(digest);
     if (!blob) throw Object.assign(new Error(`blob ${digest} not found`), { code: 'ENOENT' });
-    return {
-      size: blob.length,
-      stream: (range?: ByteRange) => Readable.from([range ? blob.subarray(range.start, range.end + 1) : blob]),
-      close: async () => {},
-    };
+    return bufferBlob(blob);
   }
 
   async delete(digest: string): Promise<void> {
@@ -54,4 +50,13 @@ export class MemoryBlobStore implements BlobStore {
   async close(): Promise<void> {
     await rm(this.uploadDir, { recursive: true, force: true });
   }
+}
+
+/** An open blob over bytes already in memory. */
+export function bufferBlob(bytes: Buffer): OpenBlob {
+  return {
+    size: bytes.length,
+    stream: (range?: ByteRange) => Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes]),
+    close: async () => {},
+  };
 }

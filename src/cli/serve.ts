@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
 import { FailureLimiter } from '../auth/lockout.js';
+import { CachedBlobStore } from '../blobstore/cache.js';
 import { FilesystemBlobStore } from '../blobstore/filesystem.js';
 import { FilesystemMetadataStore, MemoryMetadataStore, type MetadataStore } from '../blobstore/metadata.js';
 import { MemoryBlobStore } from '../blobstore/memory.js';
@@ -51,7 +52,8 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   try {
     const registry = new Registry({
       db,
-      blobs,
+      // Memory blobs are in memory already; only the filesystem gains from a cache of small blobs.
+      blobs: blobs instanceof FilesystemBlobStore ? new CachedBlobStore(blobs) : blobs,
       limits: { maxEntries: config.limits.maxEntries, maxUnpackedSize: config.limits.maxUnpackedSize },
       readOnly: config.storage.readOnly,
       onPushStep: killAt(options.killAtPushStep),

@@ -399,6 +399,8 @@ function versionParams(version: NewVersion) {
 
 function toVersion(row: VersionRow | undefined): VersionRecord | undefined {
   if (!row) return undefined;
+  let manifest: Record<string, unknown> | undefined;
+  let files: PackFile[] | undefined;
   return {
     id: row.id,
     pack: row.pack,
@@ -412,8 +414,14 @@ function toVersion(row: VersionRow | undefined): VersionRecord | undefined {
     pushedBy: row.pushed_by,
     message: row.message,
     rootPrefix: row.root_prefix,
-    manifest: JSON.parse(row.manifest) as Record<string, unknown>,
-    files: JSON.parse(row.files) as PackFile[],
+    // Parsed on first use: a download resolves a version on every request but never reads these two,
+    // and parsing a pack's file list per request cost more than serving a small archive.
+    get manifest() {
+      return (manifest ??= JSON.parse(row.manifest) as Record<string, unknown>);
+    },
+    get files() {
+      return (files ??= JSON.parse(row.files) as PackFile[]);
+    },
   };
 }
 
