@@ -56,6 +56,7 @@ export class MemoryBlobStore implements BlobStore {
 export function bufferBlob(bytes: Buffer): OpenBlob {
   return {
     size: bytes.length,
+    bytes,
     stream: (range?: ByteRange) => Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes]),
     close: async () => {},
   };

@@ -12,6 +12,8 @@ export interface ByteRange {
  */
 export interface OpenBlob {
   size: number;
+  /** The bytes, when the blob is already in memory: answered in one write, without a stream. */
+  bytes?: Buffer;
   /** The bytes, or one range of them; call at most once. The blob is closed when the stream ends. */
   stream(range?: ByteRange): Readable;
   /** Release the blob without reading it (HEAD, 304, 416). */

@@ -34,8 +34,11 @@ export function createApp(deps: AppDependencies): Express {
   // Archives carry their own strong ETag; express's weak body hashes would cost CPU for nothing on JSON.
   app.set('etag', false);
 
-  if (deps.logger || deps.metrics) app.use(countTraffic());
-  if (deps.logger) app.use(requestLogging(deps.logger));
+  // Request lines are written at info (debug for /health): above that level nobody reads them, and building
+  // them cost a fifth of a small download's CPU (bench/results).
+  const logRequests = deps.logger?.isLevelEnabled('debug') || deps.logger?.isLevelEnabled('info');
+  if (logRequests || deps.metrics) app.use(countTraffic());
+  if (deps.logger && logRequests) app.use(requestLogging(deps.logger));
   if (deps.metrics) app.use(deps.metrics.middleware());
 
   app.use((_req, res, next) => {

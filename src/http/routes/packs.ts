@@ -76,6 +76,10 @@ export function packRoutes(
       res.end();
       return;
     }
+    if (blob.bytes) {
+      res.end(range ? blob.bytes.subarray(range.start, range.end + 1) : blob.bytes);
+      return;
+    }
     await sendStream(res, blob.stream(range ?? undefined));
   });
 
