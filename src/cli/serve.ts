@@ -59,7 +59,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       onPushStep: killAt(options.killAtPushStep),
       metadata,
     });
-    await reconcileIndex({ db, blobs, metadata, registry, indexIsNew, logger });
+    await reconcileIndex({ db, blobs, metadata, indexIsNew, logger });
     const metrics = config.http.debug.prometheus.enabled ? new HttpMetrics(registry) : undefined;
     const auth = await openAuth(config, logger, announce);
     const app = createApp({
@@ -78,6 +78,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
     }
     if (!tls) logger.warn('TLS is off (http.tls.enabled: false): credentials travel in clear text');
     const listening = await listen(app, config.http.host, config.http.port, tls, config.http.timeouts);
+    const backfill = backfillInBackground(db, registry, metadata, logger);
     const drain = new RequestDrain(listening.server);
     logger.info({ url: listening.url, storage: config.storage.kind }, 'pack registry listening');
     const debug = await startDebugServer(config, metrics, logger);
@@ -94,6 +95,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
         const { cutOff } = await drained;
         if (cutOff > 0) logger.warn({ cutOff }, 'drain timeout passed: cut the requests still running');
         await closeServer(debugServer);
+        await backfill.stop();
         db.close();
         lock?.release();
         if (blobs instanceof MemoryBlobStore) await blobs.close();
@@ -146,18 +148,16 @@ async function openFilesystemStorage(root: string): Promise<Omit<OpenedStorage, 
 
 /**
  * The index is a cache of the storage. When it is new (index.db was missing) or empty while metadata
- * documents exist, rebuild it from them before serving; then write the documents of any version that
- * has none (storage from before documents existed, or a crash between a commit and its document).
+ * documents exist, rebuild it from them before serving (see backfillInBackground for the reverse).
  */
 async function reconcileIndex(parts: {
   db: Db;
   blobs: BlobStore;
   metadata: MetadataStore;
-  registry: Registry;
   indexIsNew: boolean;
   logger: Logger;
 }): Promise<void> {
-  const { db, blobs, metadata, registry, logger } = parts;
+  const { db, blobs, metadata, logger } = parts;
   if (db.versionCount() === 0 && (await hasMetadata(metadata))) {
     logger.warn({ indexWasMissing: parts.indexIsNew }, 'the index is empty but the storage holds pack versions: rebuilding it from storage');
     const report = await rebuildIndex(db, { blobs, metadata });
@@ -167,8 +167,27 @@ async function reconcileIndex(parts: {
       'rebuilt the index from storage',
     );
   }
-  const written = await backfillMetadata(db, registry, metadata);
-  if (written > 0) logger.info({ written }, 'wrote the missing metadata documents of indexed versions');
+}
+
+/**
+ * Write the documents of indexed versions that have none (storage from before documents existed, or a crash
+ * between a commit and its document). It reads every document, so it runs after the server listens: at
+ * 100,000 versions it took half a minute (bench/results), far too long to keep clients waiting.
+ */
+function backfillInBackground(db: Db, registry: Registry, metadata: MetadataStore, logger: Logger) {
+  let stopped = false;
+  const done = backfillMetadata(db, registry, metadata, () => stopped).then(
+    (written) => {
+      if (written > 0) logger.info({ written }, 'wrote the missing metadata documents of indexed versions');
+    },
+    (error: unknown) => logger.error({ err: error }, 'writing missing metadata documents failed'),
+  );
+  return {
+    stop: async () => {
+      stopped = true;
+      await done;
+    },
+  };
 }
 
 /** Distribution's debug listener: plain HTTP on `http.debug.addr`, serving `/metrics` when enabled. */

@@ -129,11 +129,20 @@ export async function hasMetadata(metadata: MetadataStore): Promise<boolean> {
  * Write the documents of versions that have none: storage written before documents existed, or a
  * document lost to a crash between a commit and its write. Returns how many were written.
  */
-export async function backfillMetadata(db: Db, registry: Registry, metadata: MetadataStore): Promise<number> {
+export async function backfillMetadata(
+  db: Db,
+  registry: Registry,
+  metadata: MetadataStore,
+  shouldStop: () => boolean = () => false,
+): Promise<number> {
   const present = new Set<string>();
-  for await (const stored of metadata.list()) if (!stored.error) present.add(`${stored.pack}\0${stored.key}`);
+  for await (const stored of metadata.list()) {
+    if (shouldStop()) return 0;
+    if (!stored.error) present.add(`${stored.pack}\0${stored.key}`);
+  }
   let written = 0;
   for (const version of db.versionKeys()) {
+    if (shouldStop()) break;
     if (present.has(`${version.pack}\0${version.normalizedVersion}`)) continue;
     await registry.persistVersionMetadata(version.id);
     written++;
