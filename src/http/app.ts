@@ -34,9 +34,9 @@ export function createApp(deps: AppDependencies): Express {
   // Archives carry their own strong ETag; express's weak body hashes would cost CPU for nothing on JSON.
   app.set('etag', false);
 
-  // Request lines are written at info (debug for /health): above that level nobody reads them, and building
-  // them cost a fifth of a small download's CPU (bench/results).
-  const logRequests = deps.logger?.isLevelEnabled('debug') || deps.logger?.isLevelEnabled('info');
+  // Request lines are written at info (debug for /health, which implies info): above that level nobody reads
+  // them, and building them cost a fifth of a small download's CPU (bench/results).
+  const logRequests = deps.logger?.isLevelEnabled('info') ?? false;
   if (logRequests || deps.metrics) app.use(countTraffic());
   if (deps.logger && logRequests) app.use(requestLogging(deps.logger));
   if (deps.metrics) app.use(deps.metrics.middleware());

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import multer from 'multer';
 import { UploadTooLargeError } from '../blobstore/staging.js';
-import { RegistryError, type ErrorCode, type ErrorEntry } from '../registry/errors.js';
+import { RegistryError, type ErrorCode } from '../registry/errors.js';
 
 /** The one table from error code to HTTP status. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -31,10 +31,6 @@ export const STATUS_OF: Record<ErrorCode, number> = {
 
 export function sendError(res: Response, error: RegistryError): void {
   res.status(STATUS_OF[error.code]).json({ errors: error.entries() });
-}
-
-export function errorBody(entries: ErrorEntry[]): { errors: ErrorEntry[] } {
-  return { errors: entries };
 }
 
 /** Translate anything thrown below the routes into the contract's error shape; never leak a stack trace. */

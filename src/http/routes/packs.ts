@@ -1,4 +1,4 @@
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,15 +13,10 @@ export function packRoutes(
   limits: { maxUploadSize: number; maxConcurrentUploads: number },
 ): Router {
   const router = Router();
-  const refuseWhenReadOnly: RequestHandler = (_req, _res, next) => {
-    registry.assertWritable();
-    next();
-  };
 
   router.post(
     '/v1/packs',
     requireAdmin,
-    refuseWhenReadOnly,
     limitConcurrentUploads(limits.maxConcurrentUploads),
     receivePack(() => registry.uploadDir, limits.maxUploadSize),
     async (req, res) => {

@@ -1,4 +1,0 @@
-export * from './store.js';
-export { FilesystemBlobStore } from './filesystem.js';
-export { MemoryBlobStore } from './memory.js';
-export * from './staging.js';
