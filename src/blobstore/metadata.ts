@@ -15,6 +15,11 @@ export interface StoredMetadata {
   size: number;
 }
 
+export interface MetadataKey {
+  pack: string;
+  key: string;
+}
+
 /**
  * Small JSON documents kept next to the blobs, one per pack version, so that the storage alone holds
  * everything the index is built from (see registry/metadata.ts for their shape).
@@ -26,7 +31,10 @@ export interface MetadataStore {
    * it is that call's turn, so the last call always writes the newest state, whatever the disk's timing.
    */
   sync(pack: string, key: string, build: () => unknown): Promise<void>;
+  /** Every document, read and parsed (for a reindex). */
   list(): AsyncIterable<StoredMetadata>;
+  /** Which documents exist, without reading them: what a start needs to find the missing ones. */
+  keys(): AsyncIterable<MetadataKey>;
   remove(pack: string, key: string): Promise<void>;
 }
 
@@ -86,7 +94,7 @@ export class FilesystemMetadataStore implements MetadataStore {
     await rmdir(join(this.folder, pack)).catch(() => {});
   }
 
-  async *list(): AsyncIterable<StoredMetadata> {
+  async *keys(): AsyncIterable<MetadataKey> {
     let packs: string[];
     try {
       packs = (await readdir(this.folder)).sort();
@@ -102,24 +110,28 @@ export class FilesystemMetadataStore implements MetadataStore {
         continue;
       }
       for (const name of names) {
-        if (!name.endsWith('.json') || name.startsWith('.')) continue;
-        const path = join(this.folder, pack, name);
-        const key = name.slice(0, -'.json'.length);
-        let text: string;
-        let size = 0;
-        try {
-          size = (await stat(path)).size;
-          text = await readFile(path, 'utf8');
-        } catch (error) {
-          if (isNotFound(error)) continue;
-          yield { pack, key, document: undefined, error: (error as Error).message, size };
-          continue;
-        }
-        try {
-          yield { pack, key, document: JSON.parse(text) as unknown, size };
-        } catch (error) {
-          yield { pack, key, document: undefined, error: `not valid JSON: ${(error as Error).message}`, size };
-        }
+        if (name.endsWith('.json') && !name.startsWith('.')) yield { pack, key: name.slice(0, -'.json'.length) };
+      }
+    }
+  }
+
+  async *list(): AsyncIterable<StoredMetadata> {
+    for await (const { pack, key } of this.keys()) {
+      const path = join(this.folder, pack, `${key}.json`);
+      let text: string;
+      let size = 0;
+      try {
+        size = (await stat(path)).size;
+        text = await readFile(path, 'utf8');
+      } catch (error) {
+        if (isNotFound(error)) continue;
+        yield { pack, key, document: undefined, error: (error as Error).message, size };
+        continue;
+      }
+      try {
+        yield { pack, key, document: JSON.parse(text) as unknown, size };
+      } catch (error) {
+        yield { pack, key, document: undefined, error: `not valid JSON: ${(error as Error).message}`, size };
       }
     }
   }
@@ -182,5 +194,9 @@ export class MemoryMetadataStore implements MetadataStore {
 
   async *list(): AsyncIterable<StoredMetadata> {
     yield* [...this.documents.values()].sort((a, b) => a.pack.localeCompare(b.pack) || a.key.localeCompare(b.key));
+  }
+
+  async *keys(): AsyncIterable<MetadataKey> {
+    for await (const { pack, key } of this.list()) yield { pack, key };
   }
 }

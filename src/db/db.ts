@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { PackFile } from '../packs/types.js';
 import { MIGRATIONS } from './migrations.js';
+import { ReadCache } from './read-cache.js';
 
 export interface VersionRecord {
   id: number;
@@ -92,6 +93,9 @@ interface PackRow {
   updated_at: string;
 }
 
+/** Enough for every tag a busy registry's clients resolve between two pushes, and a few hundred list pages. */
+const DEFAULT_READ_CACHE_ENTRIES = 10_000;
+
 const VERSION_COLUMNS = `id, pack, version, normalized_version, grp, content_digest, archive_digest, size, pushed_at,
   pushed_by, message, root_prefix, manifest, files`;
 
@@ -103,9 +107,15 @@ const VERSION_COLUMNS = `id, pack, version, normalized_version, grp, content_dig
 export class Db {
   private readonly sqlite: Database.Database;
   private readonly statements;
+  /**
+   * Answers of the reads a client repeats (resolving a tag, list pages), forgotten on every write and when a
+   * transaction ends: a read inside one may have seen rows that were then rolled back.
+   */
+  private readonly reads: ReadCache;
 
   /** `path` is a file, or `:memory:` for `storage: inmemory`. */
-  constructor(path: string) {
+  constructor(path: string, options: { readCacheEntries?: number } = {}) {
+    this.reads = new ReadCache(options.readCacheEntries ?? DEFAULT_READ_CACHE_ENTRIES);
     this.sqlite = new Database(path);
     this.sqlite.pragma('journal_mode = WAL');
     // NORMAL is durable in WAL mode except for the last transactions before a power loss, never corrupt.
@@ -183,7 +193,20 @@ export class Db {
 
   /** Run `work` as one SQLite transaction: everything in it becomes visible together, or nothing does. */
   transaction<T>(work: () => T): T {
-    return this.sqlite.transaction(work).immediate();
+    try {
+      return this.sqlite.transaction(work).immediate();
+    } finally {
+      this.reads.clear();
+    }
+  }
+
+  private cached<T>(key: string, read: () => T): T {
+    return this.reads.get(key, read);
+  }
+
+  /** Every write forgets the cached reads: any of them may now be stale. */
+  private changed(): void {
+    this.reads.clear();
   }
 
   ping(): void {
@@ -199,23 +222,29 @@ export class Db {
   }
 
   versionByString(pack: string, version: string): VersionRecord | undefined {
-    return toVersion(this.statements.versionByString.get(pack, version) as VersionRow | undefined);
+    return this.cached(`vs\0${pack}\0${version}`, () => toVersion(this.statements.versionByString.get(pack, version) as VersionRow | undefined));
   }
 
   versionByNormalized(pack: string, normalizedVersion: string): VersionRecord | undefined {
-    return toVersion(this.statements.versionByNormalized.get(pack, normalizedVersion) as VersionRow | undefined);
+    return this.cached(`vn\0${pack}\0${normalizedVersion}`, () =>
+      toVersion(this.statements.versionByNormalized.get(pack, normalizedVersion) as VersionRow | undefined),
+    );
   }
 
   versionByTag(pack: string, tag: string): VersionRecord | undefined {
-    return toVersion(this.statements.versionByTag.get(pack, tag) as VersionRow | undefined);
+    return this.cached(`vt\0${pack}\0${tag}`, () => toVersion(this.statements.versionByTag.get(pack, tag) as VersionRow | undefined));
   }
 
   versionByContentDigest(pack: string, digest: string): VersionRecord | undefined {
-    return toVersion(this.statements.versionByContentDigest.get(pack, digest) as VersionRow | undefined);
+    return this.cached(`vc\0${pack}\0${digest}`, () =>
+      toVersion(this.statements.versionByContentDigest.get(pack, digest) as VersionRow | undefined),
+    );
   }
 
   versionByArchiveDigest(pack: string, digest: string): VersionRecord | undefined {
-    return toVersion(this.statements.versionByArchiveDigest.get(pack, digest) as VersionRow | undefined);
+    return this.cached(`va\0${pack}\0${digest}`, () =>
+      toVersion(this.statements.versionByArchiveDigest.get(pack, digest) as VersionRow | undefined),
+    );
   }
 
   versionsOfPack(pack: string): VersionRecord[] {
@@ -223,16 +252,19 @@ export class Db {
   }
 
   insertVersion(version: NewVersion): number {
+    this.changed();
     return Number(this.statements.insertVersion.run(versionParams(version)).lastInsertRowid);
   }
 
   /** Overwrite a version in place (force push): its id, and so the tags pointing at it, stay. */
   replaceVersion(id: number, version: NewVersion): void {
+    this.changed();
     this.statements.replaceVersion.run({ ...versionParams(version), id });
   }
 
   /** Deletes the version; its tags go with it (ON DELETE CASCADE). */
   deleteVersion(id: number): void {
+    this.changed();
     this.statements.deleteVersion.run(id);
   }
 
@@ -245,10 +277,11 @@ export class Db {
   }
 
   pack(name: string): PackRecord | undefined {
-    return toPack(this.statements.packByName.get(name) as PackRow | undefined);
+    return this.cached(`p\0${name}`, () => toPack(this.statements.packByName.get(name) as PackRow | undefined));
   }
 
   upsertPack(pack: PackRecord): void {
+    this.changed();
     this.statements.upsertPack.run({
       name: pack.name,
       latest_version_id: pack.latestVersionId,
@@ -263,16 +296,25 @@ export class Db {
   }
 
   deletePack(name: string): void {
+    this.changed();
     this.statements.deletePack.run(name);
   }
 
   /** Pack names after `last`, in byte order, at most `limit`. */
-  catalogPage(last: string, limit: number): string[] {
-    return (this.statements.catalogPage.all(last, limit) as { name: string }[]).map((row) => row.name);
+  catalogPage(last: string, limit: number): readonly string[] {
+    return this.cached(`c\0${last}\0${limit}`, () =>
+      Object.freeze((this.statements.catalogPage.all(last, limit) as { name: string }[]).map((row) => row.name)),
+    );
   }
 
   /** Packs after `last` by name that match every given filter, at most `limit`. */
-  packsPage(filter: PackFilter, last: string, limit: number): PackRecord[] {
+  packsPage(filter: PackFilter, last: string, limit: number): readonly PackRecord[] {
+    const { nameContains = '', layer = '', addonType = '', cloudType = '' } = filter;
+    const key = `l\0${last}\0${limit}\0${nameContains}\0${layer}\0${addonType}\0${cloudType}`;
+    return this.cached(key, () => Object.freeze(this.readPacksPage(filter, last, limit)));
+  }
+
+  private readPacksPage(filter: PackFilter, last: string, limit: number): PackRecord[] {
     const conditions = ['name > @last'];
     if (filter.nameContains) conditions.push("instr(lower(name), lower(@nameContains)) > 0");
     if (filter.layer) conditions.push('layer = @layer');
@@ -294,12 +336,12 @@ export class Db {
 
   private readonly filterStatements = new Map<string, Database.Statement>();
 
-  tagsOfPack(pack: string): TagRecord[] {
-    return this.statements.tagsOfPack.all(pack) as TagRecord[];
+  tagsOfPack(pack: string): readonly TagRecord[] {
+    return this.cached(`tp\0${pack}`, () => Object.freeze(this.statements.tagsOfPack.all(pack) as TagRecord[]));
   }
 
-  tagsOfVersion(versionId: number): TagRecord[] {
-    return this.statements.tagsOfVersion.all(versionId) as TagRecord[];
+  tagsOfVersion(versionId: number): readonly TagRecord[] {
+    return this.cached(`tv\0${versionId}`, () => Object.freeze(this.statements.tagsOfVersion.all(versionId) as TagRecord[]));
   }
 
   tag(pack: string, tag: string): TagRecord | undefined {
@@ -307,18 +349,22 @@ export class Db {
   }
 
   setTag(pack: string, tag: string, versionId: number, kind: TagKind): void {
+    this.changed();
     this.statements.upsertTag.run(pack, tag, versionId, kind);
   }
 
   deleteTag(pack: string, tag: string): void {
+    this.changed();
     this.statements.deleteTag.run(pack, tag);
   }
 
   deleteTagsOfKind(pack: string, kind: TagKind): void {
+    this.changed();
     this.statements.deleteTagsOfKind.run(pack, kind);
   }
 
   addEvent(event: Omit<EventRecord, 'id'>): void {
+    this.changed();
     this.statements.insertEvent.run(event);
   }
 

@@ -16,7 +16,7 @@ export interface VersionMetadata extends NewVersion {
 }
 
 /** The document for one version, from its index rows. */
-export function versionMetadata(record: VersionRecord, tags: TagRecord[], pushEvent: EventRecord | undefined): VersionMetadata {
+export function versionMetadata(record: VersionRecord, tags: readonly TagRecord[], pushEvent: EventRecord | undefined): VersionMetadata {
   const { id: _id, ...fields } = record;
   return {
     schemaVersion: METADATA_SCHEMA_VERSION,

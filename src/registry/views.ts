@@ -34,7 +34,7 @@ export interface PackDocument extends PackSummary {
   tags: { tag: string; version: string; auto: boolean }[];
 }
 
-export function versionDocument(record: VersionRecord, tags: TagRecord[]): VersionDocument {
+export function versionDocument(record: VersionRecord, tags: readonly TagRecord[]): VersionDocument {
   return {
     name: record.pack,
     version: record.version,
@@ -51,7 +51,7 @@ export function versionDocument(record: VersionRecord, tags: TagRecord[]): Versi
 }
 
 /** `versions` must already be in the order to show (ascending semver precedence). */
-export function packDocument(pack: PackRecord, versions: VersionRecord[], tags: TagRecord[]): PackDocument {
+export function packDocument(pack: PackRecord, versions: VersionRecord[], tags: readonly TagRecord[]): PackDocument {
   return {
     ...packSummary(pack),
     versions: versions.map((version) => ({
