@@ -6,10 +6,10 @@ import { authenticate, type AuthSettings } from './authenticate.js';
 import { errorHandler, sendError } from './errors.js';
 import { requestLogging } from './logging.js';
 import type { HttpMetrics } from './metrics.js';
-import { catalogRoutes } from './routes/catalog.js';
-import { healthRoutes } from './routes/health.js';
-import { packRoutes } from './routes/packs.js';
-import { tagRoutes } from './routes/tags.js';
+import { addCatalogRoutes } from './routes/catalog.js';
+import { addHealthRoutes } from './routes/health.js';
+import { addPackRoutes } from './routes/packs.js';
+import { addTagRoutes } from './routes/tags.js';
 import { countTraffic } from './traffic.js';
 
 export interface AppDependencies {
@@ -41,18 +41,20 @@ export function createApp(deps: AppDependencies): Express {
   if (deps.logger && logRequests) app.use(requestLogging(deps.logger));
   if (deps.metrics) app.use(deps.metrics.middleware());
 
+  const headers = Object.entries(deps.headers);
   app.use((_req, res, next) => {
-    for (const [name, values] of Object.entries(deps.headers)) res.setHeader(name, values);
+    for (const [name, values] of headers) res.setHeader(name, values);
     next();
   });
 
-  app.use(healthRoutes(deps.registry));
-  app.use('/v1', authenticate(deps.auth));
-  app.use('/v1', refuseWritesWhenReadOnly(deps.registry));
-  app.use(catalogRoutes(deps.registry));
-  // Before the pack routes: `/v1/packs/{name}/tags` and `/history` must not be read as `{ref}`.
-  app.use(express.json({ limit: '16kb' }), tagRoutes(deps.registry));
-  app.use(packRoutes(deps.registry, deps));
+  addHealthRoutes(app, deps.registry);
+  app.use('/v1', ...authenticate(deps.auth), refuseWritesWhenReadOnly(deps.registry));
+  // Routes go straight onto the app, not into one nested router per module: every nested router a request
+  // enters and leaves again was a measurable share of a small download's CPU.
+  // Tags before packs: `/v1/packs/{name}/tags` and `/history` must not be read as `{ref}`.
+  addTagRoutes(app, deps.registry);
+  addCatalogRoutes(app, deps.registry);
+  addPackRoutes(app, deps.registry, deps);
 
   app.use((req, res) => {
     sendError(res, new RegistryError('NOT_FOUND', `no such endpoint: ${req.method} ${req.path}`));

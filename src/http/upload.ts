@@ -1,14 +1,15 @@
 import type { Request, RequestHandler } from 'express';
 import { rm } from 'node:fs/promises';
 import multer from 'multer';
-import { stageUpload, UploadTooLargeError, type StagedUpload } from '../blobstore/staging.js';
+import { stageUpload, UploadTooLargeError, type StagedUpload, type UploadReader } from '../blobstore/staging.js';
+import type { InspectionResult } from '../packs/types.js';
 import { RegistryError } from '../registry/errors.js';
 import { sendError, toRegistryError } from './errors.js';
 
 /** Room for the multipart boundaries and the small text fields around the archive. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
 
-type StagedFile = Express.Multer.File & { archiveDigest: string };
+type StagedFile = Express.Multer.File & { archiveDigest: string; inspection?: InspectionResult };
 
 /**
  * Answers a request at once, before multer has drained its body. multer reads a refused upload to its end
@@ -19,13 +20,14 @@ const answerNow = new WeakMap<Express.Request, (error: unknown) => void>();
 
 /**
  * A multer storage engine that streams the `pack` field into the blob store's staging folder while hashing
- * it (see stageUpload): the archive is never held in memory.
+ * and inspecting it (see stageUpload): the archive is never held in memory, nor read back to be inspected.
  */
-function stagingStorage(uploadDir: () => string, maxBytes: number): multer.StorageEngine {
+function stagingStorage(uploadDir: () => string, maxBytes: number, inspect: UploadReader<InspectionResult>): multer.StorageEngine {
   return {
     _handleFile(req, file, done) {
-      stageUpload(file.stream, uploadDir(), maxBytes).then(
-        (staged) => done(null, { path: staged.path, size: staged.size, archiveDigest: staged.digest } as Partial<StagedFile>),
+      stageUpload(file.stream, uploadDir(), maxBytes, inspect).then(
+        (staged) =>
+          done(null, { path: staged.path, size: staged.size, archiveDigest: staged.digest, inspection: staged.read } as Partial<StagedFile>),
         (error: unknown) => {
           if (error instanceof UploadTooLargeError) answerNow.get(req)?.(error);
           done(error);
@@ -42,9 +44,9 @@ function stagingStorage(uploadDir: () => string, maxBytes: number): multer.Stora
 }
 
 /** Parses the push form: exactly one file in the field `pack`, and a few small text fields. */
-export function receivePack(uploadDir: () => string, maxUploadSize: number): RequestHandler {
+export function receivePack(uploadDir: () => string, maxUploadSize: number, inspect: UploadReader<InspectionResult>): RequestHandler {
   const parse = multer({
-    storage: stagingStorage(uploadDir, maxUploadSize),
+    storage: stagingStorage(uploadDir, maxUploadSize, inspect),
     limits: { files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   }).single('pack');
   return (req, res, next) => {
@@ -91,7 +93,7 @@ export function limitConcurrentUploads(max: number): RequestHandler {
 }
 
 export interface PushForm {
-  upload: StagedUpload;
+  upload: StagedUpload & { inspection?: InspectionResult };
   force: boolean;
   message?: string;
   skipDigestCheck: boolean;
@@ -105,7 +107,7 @@ export function readPushForm(req: Request): PushForm {
   }
   const body = (req.body ?? {}) as Record<string, unknown>;
   return {
-    upload: { path: file.path, digest: file.archiveDigest, size: file.size },
+    upload: { path: file.path, digest: file.archiveDigest, size: file.size, inspection: file.inspection },
     force: isTrue(body.force),
     message: typeof body.message === 'string' ? body.message : undefined,
     skipDigestCheck: isTrue(body.skipDigestCheck),

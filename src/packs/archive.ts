@@ -156,7 +156,8 @@ async function pumpInflated(gunzip: Gunzip, parser: Parser, state: WalkState, ha
  */
 async function walkTarGz(input: ArchiveInput, handlers: WalkHandlers): Promise<WalkEnd> {
   const source = toReadable(input);
-  const gunzip = createGunzip();
+  // 64 KiB out per round trip to zlib's thread, not 16: a quarter of the hand-offs for the same bytes.
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   const state = new WalkState(handlers);
   const parser = createTarParser(state, handlers);
   const tap = tapInput(source, gunzip);

@@ -10,7 +10,7 @@ import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
 import { isValidPackName } from '../packs/names.js';
 import { deriveParentTags, isParentTag, joinTag, tagNameProblem } from '../packs/tags.js';
-import type { ArchiveLimits, InspectedPack, PackProblem } from '../packs/types.js';
+import type { ArchiveLimits, InspectedPack, InspectionResult, PackProblem } from '../packs/types.js';
 import { comparePackVersions, normalizePackVersion } from '../packs/version.js';
 import { RegistryError } from './errors.js';
 import { versionMetadata } from './metadata.js';
@@ -48,7 +48,7 @@ export interface Page {
 }
 
 export interface PageOf<T> {
-  items: T[];
+  items: readonly T[];
   /** Set when more items follow: the `last` to ask for the next page with. */
   next?: string;
 }
@@ -108,10 +108,17 @@ export class Registry {
   }
 
   /**
+   * Inspect an archive's bytes as they are received (give it to stageUpload as its reader), so that push
+   * need not read the staged file a second time.
+   */
+  readonly inspectUpload = (bytes: Readable): Promise<InspectionResult> => inspectArchive(bytes, this.limits);
+
+  /**
    * Store a staged upload as a pack version. The staging file is always consumed: moved into the blob store
    * on success, removed on any refusal, so a refused push leaves storage exactly as it was.
+   * `upload.inspection` is inspectUpload's answer for exactly these bytes; without it the file is inspected.
    */
-  async push(upload: StagedUpload, options: PushOptions): Promise<VersionDocument> {
+  async push(upload: StagedUpload & { inspection?: InspectionResult }, options: PushOptions): Promise<VersionDocument> {
     try {
       this.assertWritable();
       const message = options.message?.trim() || undefined;
@@ -119,7 +126,7 @@ export class Registry {
         throw new RegistryError('MESSAGE_REQUIRED', 'a forced push must say why: add a message', {});
       }
       this.onPushStep('received');
-      const inspection = await inspectArchive(createReadStream(upload.path), this.limits);
+      const inspection = upload.inspection ?? (await inspectArchive(createReadStream(upload.path), this.limits));
       if (!inspection.ok) throw packInvalid(inspection.problems);
       const pack = inspection.pack;
       // Checked once before the blob is written (a refusal costs no disk I/O), and again inside the
@@ -389,7 +396,7 @@ export class Registry {
     await this.persistVersionMetadata(removed.versionId);
   }
 
-  listTags(name: string): TagRecord[] {
+  listTags(name: string): readonly TagRecord[] {
     assertPackName(name);
     if (!this.db.pack(name)) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
     return this.db.tagsOfPack(name);
@@ -513,7 +520,7 @@ function packInvalid(problems: PackProblem[]): RegistryError {
   return new RegistryError(first.code, first.message, first.detail, rest);
 }
 
-function pageFrom<T>(rows: T[], limit: number, keyOf: (row: T) => string): PageOf<T> {
+function pageFrom<T>(rows: readonly T[], limit: number, keyOf: (row: T) => string): PageOf<T> {
   if (rows.length <= limit) return { items: rows };
   const items = rows.slice(0, limit);
   return { items, next: keyOf(items[items.length - 1] as T) };

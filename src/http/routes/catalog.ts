@@ -1,10 +1,8 @@
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { Registry } from '../../registry/registry.js';
 import { readPage, setNextLink } from '../pagination.js';
 
-export function catalogRoutes(registry: Registry): Router {
-  const router = Router();
-
+export function addCatalogRoutes(router: IRouter, registry: Registry): void {
   // Clients call this to check their credentials (`packctl registry login`, Palette's "Validate").
   router.get('/v1/', (_req, res) => {
     res.json({});
@@ -31,8 +29,6 @@ export function catalogRoutes(registry: Registry): Router {
     setNextLink(req, res, page, result);
     res.json({ packs: result.items });
   });
-
-  return router;
 }
 
 function queryString(value: unknown): string | undefined {

@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import type { IRouter, Response } from 'express';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,17 +8,16 @@ import { requireAdmin } from '../authenticate.js';
 import { chooseRange } from '../ranges.js';
 import { limitConcurrentUploads, readPushForm, receivePack } from '../upload.js';
 
-export function packRoutes(
+export function addPackRoutes(
+  router: IRouter,
   registry: Registry,
   limits: { maxUploadSize: number; maxConcurrentUploads: number },
-): Router {
-  const router = Router();
-
+): void {
   router.post(
     '/v1/packs',
     requireAdmin,
     limitConcurrentUploads(limits.maxConcurrentUploads),
-    receivePack(() => registry.uploadDir, limits.maxUploadSize),
+    receivePack(() => registry.uploadDir, limits.maxUploadSize, registry.inspectUpload),
     async (req, res) => {
       const form = readPushForm(req);
       const version = await registry.push(form.upload, { ...form, user: userName(req.user) });
@@ -41,13 +40,13 @@ export function packRoutes(
   router.get('/v1/packs/:name/:ref/archive', async (req, res) => {
     const { version, blob } = await registry.openArchive(req.params.name, req.params.ref);
     const etag = `"${version.archiveDigest}"`;
-    res.set({
-      'Content-Type': 'application/gzip',
-      ETag: etag,
-      'Pack-Digest': version.contentDigest,
-      'Pack-Version': version.version,
-      'Content-Disposition': `attachment; filename="${version.pack}-${version.version}.tar.gz"`,
-    });
+    // setHeader, not express's res.set: this route runs more than any other, and res.set looks every
+    // Content-Type up in the MIME table first.
+    res.setHeader('Content-Type', 'application/gzip');
+    res.setHeader('ETag', etag);
+    res.setHeader('Pack-Digest', version.contentDigest);
+    res.setHeader('Pack-Version', version.version);
+    res.setHeader('Content-Disposition', `attachment; filename="${version.pack}-${version.version}.tar.gz"`);
     if (req.fresh) {
       await blob.close();
       res.status(304).end();
@@ -98,8 +97,6 @@ export function packRoutes(
     await registry.deleteVersion(name, ref, userName(req.user));
     res.status(204).end();
   });
-
-  return router;
 }
 
 function userName(user: Express.User | undefined): string {

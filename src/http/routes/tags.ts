@@ -1,19 +1,17 @@
-import { Router } from 'express';
+import express, { type IRouter } from 'express';
 import type { Registry } from '../../registry/registry.js';
 import { RegistryError } from '../../registry/errors.js';
 import { requireAdmin } from '../authenticate.js';
 import { readPage, setNextLink } from '../pagination.js';
 
 /** Tags and history: `tags` and `history` are reserved tag labels, so these paths never meet a `{ref}`. */
-export function tagRoutes(registry: Registry): Router {
-  const router = Router();
-
+export function addTagRoutes(router: IRouter, registry: Registry): void {
   router.get('/v1/packs/:name/tags', (req, res) => {
     const tags = registry.listTags(req.params.name);
     res.json({ tags: tags.map((tag) => ({ tag: tag.tag, version: tag.version, auto: tag.kind === 'parent' })) });
   });
 
-  router.put('/v1/packs/:name/tags/:tag', requireAdmin, async (req, res) => {
+  router.put('/v1/packs/:name/tags/:tag', requireAdmin, express.json({ limit: '16kb' }), async (req, res) => {
     const { name, tag } = req.params as { name: string; tag: string };
     const reference = (req.body as { reference?: unknown } | undefined)?.reference;
     if (typeof reference !== 'string' || reference === '') {
@@ -35,6 +33,4 @@ export function tagRoutes(registry: Registry): Router {
     setNextLink(req, res, page, result);
     res.json({ events: result.items });
   });
-
-  return router;
 }
