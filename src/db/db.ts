@@ -93,8 +93,13 @@ interface PackRow {
   updated_at: string;
 }
 
-/** Enough for every tag a busy registry's clients resolve between two pushes, and a few hundred list pages. */
-const DEFAULT_READ_CACHE_ENTRIES = 10_000;
+/** Single versions and a version's tags: enough for every reference a busy registry's clients resolve. */
+const ROW_CACHE_ENTRIES = 10_000;
+/**
+ * Catalog and list pages and a pack's tag list: up to 1,000 rows each, so far fewer are kept (at most
+ * about 100k small rows in all), however many filters and page positions clients ask for.
+ */
+const LIST_CACHE_ENTRIES = 100;
 
 const VERSION_COLUMNS = `id, pack, version, normalized_version, grp, content_digest, archive_digest, size, pushed_at,
   pushed_by, message, root_prefix, manifest, files`;
@@ -111,11 +116,11 @@ export class Db {
    * Answers of the reads a client repeats (resolving a tag, list pages), forgotten on every write and when a
    * transaction ends: a read inside one may have seen rows that were then rolled back.
    */
-  private readonly reads: ReadCache;
+  private readonly rows = new ReadCache(ROW_CACHE_ENTRIES);
+  private readonly lists = new ReadCache(LIST_CACHE_ENTRIES);
 
   /** `path` is a file, or `:memory:` for `storage: inmemory`. */
-  constructor(path: string, options: { readCacheEntries?: number } = {}) {
-    this.reads = new ReadCache(options.readCacheEntries ?? DEFAULT_READ_CACHE_ENTRIES);
+  constructor(path: string) {
     this.sqlite = new Database(path);
     this.sqlite.pragma('journal_mode = WAL');
     // NORMAL is durable in WAL mode except for the last transactions before a power loss, never corrupt.
@@ -196,17 +201,18 @@ export class Db {
     try {
       return this.sqlite.transaction(work).immediate();
     } finally {
-      this.reads.clear();
+      this.changed();
     }
   }
 
-  private cached<T>(key: string, read: () => T): T {
-    return this.reads.get(key, read);
+  private cached<T>(key: string, read: () => T, cache: ReadCache = this.rows): T {
+    return cache.get(key, read);
   }
 
   /** Every write forgets the cached reads: any of them may now be stale. */
   private changed(): void {
-    this.reads.clear();
+    this.rows.clear();
+    this.lists.clear();
   }
 
   ping(): void {
@@ -304,6 +310,7 @@ export class Db {
   catalogPage(last: string, limit: number): readonly string[] {
     return this.cached(`c\0${last}\0${limit}`, () =>
       Object.freeze((this.statements.catalogPage.all(last, limit) as { name: string }[]).map((row) => row.name)),
+      this.lists,
     );
   }
 
@@ -311,7 +318,7 @@ export class Db {
   packsPage(filter: PackFilter, last: string, limit: number): readonly PackRecord[] {
     const { nameContains = '', layer = '', addonType = '', cloudType = '' } = filter;
     const key = `l\0${last}\0${limit}\0${nameContains}\0${layer}\0${addonType}\0${cloudType}`;
-    return this.cached(key, () => Object.freeze(this.readPacksPage(filter, last, limit)));
+    return this.cached(key, () => Object.freeze(this.readPacksPage(filter, last, limit)), this.lists);
   }
 
   private readPacksPage(filter: PackFilter, last: string, limit: number): PackRecord[] {
@@ -337,7 +344,7 @@ export class Db {
   private readonly filterStatements = new Map<string, Database.Statement>();
 
   tagsOfPack(pack: string): readonly TagRecord[] {
-    return this.cached(`tp\0${pack}`, () => Object.freeze(this.statements.tagsOfPack.all(pack) as TagRecord[]));
+    return this.cached(`tp\0${pack}`, () => Object.freeze(this.statements.tagsOfPack.all(pack) as TagRecord[]), this.lists);
   }
 
   tagsOfVersion(versionId: number): readonly TagRecord[] {
