@@ -257,6 +257,7 @@ async function main(): Promise<void> {
 
     // ---- the machine's ceiling for the same bytes
     const node = emptyFigures('Node https (no auth)');
+    const bareExpress = emptyFigures('express 5 (no auth)');
     const nginx = emptyFigures('nginx (no auth)');
     let hash: HashCeiling | undefined;
     let uploadFloorMs: number | undefined;
@@ -271,6 +272,11 @@ async function main(): Promise<void> {
           uploadFloorMs = median(uploads);
           await pushAndDownload(target, node, packs, scale, options.load, { push: false, download: true, stored: true });
         },
+      );
+      // The framework's own floor: the same handler behind express, the framework our server is built on.
+      await withTarget(
+        () => startNodeStatic(join(scratch, 'ceiling', 'express'), certificate, [packs.small, packs.large], 'express'),
+        (target) => pushAndDownload(target, bareExpress, packs, scale, options.load, { push: false, download: true, stored: true }),
       );
       await asPeer(ctx, nginx, async () => {
         versions.push(await nginxVersion());
@@ -345,12 +351,13 @@ async function main(): Promise<void> {
       verdaccio: options.peers ? verdaccio : undefined,
       nginx,
       node,
+      bareExpress,
       hash,
       reindex,
       catalogQueries: queries.get(ours.label) ?? [],
       costs: { ours: OURS_COST, peers: PEERS_COST },
     });
-    const all = [ours, oursSameCost, ...(options.peers ? [distribution, verdaccio] : []), node, nginx];
+    const all = [ours, oursSameCost, ...(options.peers ? [distribution, verdaccio] : []), node, bareExpress, nginx];
     renderPushes(report, scale, [ours, ...(options.peers ? [distribution, verdaccio] : [])], { hash, uploadFloorMs });
     renderDownloads(report, scale, all);
     renderCatalog(report, scale, all, queries);

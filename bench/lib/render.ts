@@ -173,6 +173,8 @@ export interface SummaryInputs {
   verdaccio?: TargetFigures;
   nginx?: TargetFigures;
   node?: TargetFigures;
+  /** The same file behind a bare express 5 app: the framework's own floor. */
+  bareExpress?: TargetFigures;
   hash?: HashCeiling;
   reindex?: ReindexFigures | { skipped: string };
   catalogQueries: CatalogQuery[];
@@ -219,6 +221,18 @@ export function renderSummary(report: Report, input: SummaryInputs): void {
       ratio: fmtRatio(oursC16.reqPerSec, ceilingC16.reqPerSec),
       target: '≥ 0.25×',
       met: value === undefined ? undefined : value >= 0.25,
+    });
+  }
+  const expressC16 = c16(input.bareExpress);
+  if (oursC16?.cpuMsPerRequest !== undefined && expressC16?.cpuMsPerRequest !== undefined) {
+    // What the framework alone costs per request on this machine, without any work of ours.
+    report.target({
+      metric: `${scale.smallDownload.label} downloads, c=16, server CPU per request: ours (auth, bcrypt ${input.costs.ours}) vs express alone`,
+      ours: fmtMs(oursC16.cpuMsPerRequest),
+      other: `${input.bareExpress?.label}: ${fmtMs(expressC16.cpuMsPerRequest)}`,
+      ratio: fmtRatio(oursC16.cpuMsPerRequest, expressC16.cpuMsPerRequest),
+      target: 'no target',
+      met: undefined,
     });
   }
   if (oursC16) {

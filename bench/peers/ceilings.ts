@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../lib/build.js';
 import type { Certificate } from '../lib/credentials.js';
 import { endpoint, expectStatus, send, waitUntilServing } from '../lib/http.js';
 import type { BenchPack } from '../lib/packs.js';
-import { freePort, runCommand, spawnChild } from '../lib/proc.js';
+import { cleanEnv, freePort, runCommand, spawnChild } from '../lib/proc.js';
 import { median, timed } from '../lib/stats.js';
 import type { Target } from '../lib/target.js';
 import { PeerUnavailable } from '../lib/target.js';
@@ -97,14 +97,21 @@ export interface NodeStaticTarget extends Target {
   upload(pack: BenchPack): Promise<number>;
 }
 
-export async function startNodeStatic(dir: string, certificate: Certificate, packs: BenchPack[]): Promise<NodeStaticTarget> {
+/** The bare Node HTTPS server, or (`express`) the same handler as the one route of an express 5 app. */
+export async function startNodeStatic(
+  dir: string,
+  certificate: Certificate,
+  packs: BenchPack[],
+  framework: 'node' | 'express' = 'node',
+): Promise<NodeStaticTarget> {
   const www = await publish(dir, packs);
   const port = await freePort();
   const child = spawnChild(
     'static-https',
     process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'bench', 'servers', 'static-https.ts'), String(port), www, certificate.certPath, certificate.keyPath],
-    { cwd: REPO_ROOT },
+    ['--import', 'tsx', join(REPO_ROOT, 'bench', 'servers', 'static-https.ts'), String(port), www, certificate.certPath, certificate.keyPath, framework],
+    // As our server runs: express reads NODE_ENV.
+    { cwd: REPO_ROOT, env: cleanEnv({ NODE_ENV: 'production' }) },
   );
   const target = endpoint(`https://127.0.0.1:${port}`, certificate.cert);
   try {
@@ -114,7 +121,7 @@ export async function startNodeStatic(dir: string, certificate: Certificate, pac
     throw new PeerUnavailable(`the Node static server did not start: ${(error as Error).message}\n${child.output()}`);
   }
   return {
-    label: 'Node https (no auth)',
+    label: framework === 'express' ? 'express 5 (no auth)' : 'Node https (no auth)',
     pid: child.pid,
     endpoint: target,
     probePath: '/',
