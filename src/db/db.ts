@@ -205,10 +205,6 @@ export class Db {
     }
   }
 
-  private cached<T>(key: string, read: () => T, cache: ReadCache = this.rows): T {
-    return cache.get(key, read);
-  }
-
   /** Every write forgets the cached reads: any of them may now be stale. */
   private changed(): void {
     this.rows.clear();
@@ -228,27 +224,27 @@ export class Db {
   }
 
   versionByString(pack: string, version: string): VersionRecord | undefined {
-    return this.cached(`vs\0${pack}\0${version}`, () => toVersion(this.statements.versionByString.get(pack, version) as VersionRow | undefined));
+    return this.rows.get(`vs\0${pack}\0${version}`, () => toVersion(this.statements.versionByString.get(pack, version) as VersionRow | undefined));
   }
 
   versionByNormalized(pack: string, normalizedVersion: string): VersionRecord | undefined {
-    return this.cached(`vn\0${pack}\0${normalizedVersion}`, () =>
+    return this.rows.get(`vn\0${pack}\0${normalizedVersion}`, () =>
       toVersion(this.statements.versionByNormalized.get(pack, normalizedVersion) as VersionRow | undefined),
     );
   }
 
   versionByTag(pack: string, tag: string): VersionRecord | undefined {
-    return this.cached(`vt\0${pack}\0${tag}`, () => toVersion(this.statements.versionByTag.get(pack, tag) as VersionRow | undefined));
+    return this.rows.get(`vt\0${pack}\0${tag}`, () => toVersion(this.statements.versionByTag.get(pack, tag) as VersionRow | undefined));
   }
 
   versionByContentDigest(pack: string, digest: string): VersionRecord | undefined {
-    return this.cached(`vc\0${pack}\0${digest}`, () =>
+    return this.rows.get(`vc\0${pack}\0${digest}`, () =>
       toVersion(this.statements.versionByContentDigest.get(pack, digest) as VersionRow | undefined),
     );
   }
 
   versionByArchiveDigest(pack: string, digest: string): VersionRecord | undefined {
-    return this.cached(`va\0${pack}\0${digest}`, () =>
+    return this.rows.get(`va\0${pack}\0${digest}`, () =>
       toVersion(this.statements.versionByArchiveDigest.get(pack, digest) as VersionRow | undefined),
     );
   }
@@ -283,7 +279,7 @@ export class Db {
   }
 
   pack(name: string): PackRecord | undefined {
-    return this.cached(`p\0${name}`, () => toPack(this.statements.packByName.get(name) as PackRow | undefined));
+    return this.rows.get(`p\0${name}`, () => toPack(this.statements.packByName.get(name) as PackRow | undefined));
   }
 
   upsertPack(pack: PackRecord): void {
@@ -308,9 +304,8 @@ export class Db {
 
   /** Pack names after `last`, in byte order, at most `limit`. */
   catalogPage(last: string, limit: number): readonly string[] {
-    return this.cached(`c\0${last}\0${limit}`, () =>
+    return this.lists.get(`c\0${last}\0${limit}`, () =>
       Object.freeze((this.statements.catalogPage.all(last, limit) as { name: string }[]).map((row) => row.name)),
-      this.lists,
     );
   }
 
@@ -318,7 +313,7 @@ export class Db {
   packsPage(filter: PackFilter, last: string, limit: number): readonly PackRecord[] {
     const { nameContains = '', layer = '', addonType = '', cloudType = '' } = filter;
     const key = `l\0${last}\0${limit}\0${nameContains}\0${layer}\0${addonType}\0${cloudType}`;
-    return this.cached(key, () => Object.freeze(this.readPacksPage(filter, last, limit)), this.lists);
+    return this.lists.get(key, () => Object.freeze(this.readPacksPage(filter, last, limit)));
   }
 
   private readPacksPage(filter: PackFilter, last: string, limit: number): PackRecord[] {
@@ -344,11 +339,11 @@ export class Db {
   private readonly filterStatements = new Map<string, Database.Statement>();
 
   tagsOfPack(pack: string): readonly TagRecord[] {
-    return this.cached(`tp\0${pack}`, () => Object.freeze(this.statements.tagsOfPack.all(pack) as TagRecord[]), this.lists);
+    return this.lists.get(`tp\0${pack}`, () => Object.freeze(this.statements.tagsOfPack.all(pack) as TagRecord[]));
   }
 
   tagsOfVersion(versionId: number): readonly TagRecord[] {
-    return this.cached(`tv\0${versionId}`, () => Object.freeze(this.statements.tagsOfVersion.all(versionId) as TagRecord[]));
+    return this.rows.get(`tv\0${versionId}`, () => Object.freeze(this.statements.tagsOfVersion.all(versionId) as TagRecord[]));
   }
 
   tag(pack: string, tag: string): TagRecord | undefined {
