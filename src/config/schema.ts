@@ -20,7 +20,7 @@ export interface RegistryConfig {
     headers: Record<string, string[]>;
     drainTimeoutMs: number;
     /** Against slow clients (slowloris): headers, the whole request, and a silent socket. */
-    timeouts: { headerMs: number; requestMs: number; idleMs: number };
+    timeouts: { headerMs: number; requestMs: number; idleMs: number; lingerMs: number };
     tls: {
       /** Plain HTTP only when explicitly `false`. */
       enabled: boolean;
@@ -360,6 +360,8 @@ export const rawConfigSchema = section({
       request: duration.prefault('15m'),
       // Long enough for the server's own silence while it validates a large push (the client waits idle then).
       idle: duration.prefault('2m'),
+      // How long the rest of a body the registry refused early is read and dropped (see http/linger.ts).
+      linger: duration.prefault('5s'),
     }),
     headers: headers.default(() => ({})),
     tls: section({
@@ -460,6 +462,7 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
         headerMs: raw.http.timeouts.header,
         requestMs: raw.http.timeouts.request,
         idleMs: raw.http.timeouts.idle,
+        lingerMs: raw.http.timeouts.linger,
       },
       tls: {
         enabled: tls.enabled,

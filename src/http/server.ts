@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { lingerOnUnreadBodies } from './linger.js';
 import type { TlsMaterial } from './tls.js';
 
 export interface ListeningServer {
@@ -16,6 +17,7 @@ export interface Timeouts {
   headerMs: number;
   requestMs: number;
   idleMs: number;
+  lingerMs: number;
 }
 
 /** Listen on host:port, over TLS unless `tls` is null (plain HTTP only when TLS is explicitly off). */
@@ -24,19 +26,19 @@ export async function listen(
   host: string | undefined,
   port: number,
   tls: TlsMaterial | null,
-  timeouts?: Timeouts,
+  timeouts: Timeouts,
 ): Promise<ListeningServer> {
   // Node checks header/request timeouts only every `connectionsCheckingInterval` (30 s by default), which
   // would let a slowloris client outlive a short headers timeout; check four times per timeout instead.
-  const connectionsCheckingInterval = timeouts ? Math.max(250, Math.min(30_000, Math.floor(timeouts.headerMs / 4))) : undefined;
+  const connectionsCheckingInterval = Math.max(250, Math.min(30_000, Math.floor(timeouts.headerMs / 4)));
   const serverOptions = { connectionsCheckingInterval };
   const server: Server = tls ? createHttpsServer({ ...tls.options, ...serverOptions }, app) : createHttpServer(serverOptions, app);
-  if (timeouts) {
-    // Slow clients (slowloris) may hold a connection only this long: headers, whole request, silence.
-    server.headersTimeout = timeouts.headerMs;
-    server.requestTimeout = timeouts.requestMs;
-    server.setTimeout(timeouts.idleMs, (socket) => socket.destroy());
-  }
+  // Slow clients (slowloris) may hold a connection only this long: headers, whole request, silence.
+  server.headersTimeout = timeouts.headerMs;
+  server.requestTimeout = timeouts.requestMs;
+  server.setTimeout(timeouts.idleMs, (socket) => socket.destroy());
+  // Before the app's listener, so the watch is in place whenever the app answers.
+  server.prependListener('request', lingerOnUnreadBodies(timeouts.lingerMs));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -14,7 +14,8 @@ type StagedFile = Express.Multer.File & { archiveDigest: string; inspection?: In
 /**
  * Answers a request at once, before multer has drained its body. multer reads a refused upload to its end
  * before it reports the error; for an upload over the size limit that could be gigabytes, so the 413 is sent
- * as soon as the limit is passed, with `Connection: close` so the rest of the body is never read.
+ * as soon as the limit is passed. The rest of the body is then read and dropped only for `http.timeouts.linger`
+ * (see linger.ts), never stored.
  */
 const answerNow = new WeakMap<Express.Request, (error: unknown) => void>();
 
@@ -53,13 +54,11 @@ export function receivePack(uploadDir: () => string, maxUploadSize: number, insp
     // Refuse an announced oversize body before reading any of it.
     const announced = Number(req.headers['content-length'] ?? 0);
     if (announced > maxUploadSize + FORM_OVERHEAD_BYTES) {
-      res.setHeader('Connection', 'close');
       return next(new UploadTooLargeError(maxUploadSize));
     }
     let answered = false;
     answerNow.set(req, (error) => {
       answered = true;
-      res.setHeader('Connection', 'close');
       sendError(res, toRegistryError(error));
     });
     parse(req, res, (error?: unknown) => {
@@ -78,7 +77,6 @@ export function limitConcurrentUploads(max: number): RequestHandler {
   return (_req, res, next) => {
     if (active >= max) {
       res.setHeader('Retry-After', '5');
-      res.setHeader('Connection', 'close');
       return sendError(
         res,
         new RegistryError('TOO_MANY_UPLOADS', `the registry is receiving ${max} uploads already; retry in a few seconds`, { max }),

@@ -87,7 +87,6 @@ describe('hostile archives through the real server', () => {
     const response = await upload.response;
     expect(response.status).toBe(413);
     expect((response.body as { errors: { code: string }[] }).errors[0]!.code).toBe('PACK_TOO_LARGE');
-    expect(response.headers.connection).toBe('close');
     // The limit is 2 MiB: the answer came long before the 64 MiB body was sent.
     expect(upload.sent()).toBeLessThan(16 * 1024 * 1024);
     upload.request.destroy();

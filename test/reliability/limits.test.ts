@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { get } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ApiError } from '../../src/client/errors.js';
+import { RegistryClient } from '../../src/client/http.js';
+import { multipartBody } from '../../src/client/multipart.js';
 import { packFixture } from '../helpers/archives.js';
 import { ADMIN, READER, makeTempDir, pushArchive, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startRawUpload } from '../helpers/raw-upload.js';
@@ -98,6 +101,57 @@ describe('HTTP hygiene', () => {
   });
 });
 
+describe('uploads the registry refuses before reading them whole', () => {
+  it('lets a client that is still sending read the refusal (413 before or during the upload, 503), never a reset', async () => {
+    const registry = await start({ REGISTRY_LIMITS_MAXUPLOADSIZE: '1000', REGISTRY_LIMITS_MAXCONCURRENTUPLOADS: '1' });
+    // 100 kB is refused from its Content-Length before any byte is read, 19 kB as the upload passes the limit.
+    // Closing at once made packctl's transport report "connection closed while sending" for most of these.
+    const announced = await writeRandomFile(registry, 100_000);
+    const passing = await writeRandomFile(registry, 19_000);
+    const outcomes: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      outcomes.push(await pushWithPackctlTransport(registry, announced), await pushWithPackctlTransport(registry, passing));
+    }
+    expect(new Set(outcomes)).toEqual(new Set(['413 PACK_TOO_LARGE']));
+
+    // Beyond limits.maxconcurrentuploads the refusal comes before the body too.
+    const slow = startRawUpload(registry.url, { ca: registry.ca, user: ADMIN.user, password: ADMIN.password, archive: Buffer.alloc(500) });
+    await slow.send(100);
+    await expect.poll(() => pushWithPackctlTransport(registry, announced)).toBe('503 TOO_MANY_UPLOADS');
+    const busy: string[] = [];
+    for (let round = 0; round < 20; round++) busy.push(await pushWithPackctlTransport(registry, announced));
+    expect(new Set(busy)).toEqual(new Set(['503 TOO_MANY_UPLOADS']));
+    slow.request.destroy();
+
+    await registry.get('/health').expect(200);
+    expect((await registry.get('/v1/_catalog').auth(READER.user, READER.password).expect(200)).body.repositories).toEqual([]);
+  });
+
+  it('reads and drops the rest of a refused body for http.timeouts.linger at most, then closes the connection', async () => {
+    const registry = await start({ REGISTRY_LIMITS_MAXUPLOADSIZE: '1000', REGISTRY_HTTP_TIMEOUTS_LINGER: '500ms' });
+    // Chunked, so the size is only noticed while reading; the client then goes on sending regardless.
+    const upload = startRawUpload(registry.url, { ca: registry.ca, user: ADMIN.user, password: ADMIN.password, archive: Buffer.alloc(0), chunked: true });
+    let answeredAt = 0;
+    void upload.response.then(() => (answeredAt = Date.now()));
+    const closedAt = new Promise<number>((resolve) => upload.request.once('close', () => resolve(Date.now())));
+    await upload.send(); // the form's head; the zeros below are the archive's bytes
+    const filler = Buffer.alloc(64 * 1024);
+    const sendUntilClosed = setInterval(() => {
+      if (!upload.request.destroyed) upload.request.write(filler, () => {});
+    }, 5);
+    // Bounded: the test fails rather than hangs if the registry never closes.
+    const closed = await Promise.race([closedAt, new Promise<number>((resolve) => setTimeout(() => resolve(0), 15_000))]);
+    clearInterval(sendUntilClosed);
+    upload.request.destroy();
+    expect((await upload.response).status).toBe(413);
+    expect(closed).toBeGreaterThan(0);
+    // It lingered (closing at once is what lost answers), and for the configured time, not the 5 s default.
+    expect(closed - answeredAt).toBeGreaterThanOrEqual(400);
+    expect(closed - answeredAt).toBeLessThan(4_000);
+    await registry.get('/health').expect(200);
+  });
+});
+
 describe('storage errors during a push', () => {
   it('answers 507 STORAGE_FULL when the disk fills up, removes the partial file, leaves the index untouched and stays healthy', async (context) => {
     const dir = await makeTempDir();
@@ -127,6 +181,27 @@ describe('storage errors during a push', () => {
     }
   });
 });
+
+async function writeRandomFile(registry: TestRegistry, bytes: number): Promise<{ path: string; size: number }> {
+  const path = join(registry.dir, `random-${bytes}.tar.gz`);
+  await writeFile(path, randomBytes(bytes));
+  return { path, size: bytes };
+}
+
+/** One push through packctl's own transport; answers `<status> <code>` or the network error it met. */
+async function pushWithPackctlTransport(registry: TestRegistry, file: { path: string; size: number }): Promise<string> {
+  const client = new RegistryClient({ server: new URL(registry.url).host, credentials: ADMIN, trust: { insecure: true, expectedCaFile: '' } });
+  try {
+    const body = multipartBody({}, { field: 'pack', path: file.path, size: file.size, filename: 'pack.tar.gz', contentType: 'application/gzip' });
+    const answer = await client.send('/v1/packs', { method: 'POST', body });
+    await client.readJson(answer);
+    return `${answer.statusCode}`;
+  } catch (error) {
+    return error instanceof ApiError ? `${error.status} ${error.entries[0]!.code}` : (error as Error).message;
+  } finally {
+    client.close();
+  }
+}
 
 /** GET /v1/ from a chosen loopback source address. */
 function statusFrom(localAddress: string, registry: TestRegistry, as: { user: string; password: string }): Promise<number> {

@@ -17,7 +17,7 @@ const contractDefaults: RegistryConfig = {
       'Referrer-Policy': ['same-origin'],
     },
     drainTimeoutMs: 30_000,
-    timeouts: { headerMs: 20_000, requestMs: 900_000, idleMs: 120_000 },
+    timeouts: { headerMs: 20_000, requestMs: 900_000, idleMs: 120_000, lingerMs: 5_000 },
     tls: {
       enabled: true,
       certificate: '/srv/registry/certs/tls.crt',
