@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { bufferBlob } from './memory.js';
 import type { BlobStore, OpenBlob } from './store.js';
 
@@ -47,7 +47,7 @@ export class CachedBlobStore implements BlobStore {
     }
     const blob = await this.inner.open(digest);
     if (blob.size > this.limits.maxBlobBytes) return blob;
-    const bytes = await readAll(blob.stream());
+    const bytes = await buffer(blob.stream());
     this.remember(digest, bytes);
     return bufferBlob(bytes);
   }
@@ -82,10 +82,4 @@ export class CachedBlobStore implements BlobStore {
     this.cached.delete(digest);
     this.totalBytes -= bytes.length;
   }
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
+import { readAllStdin } from '../client/prompt.js';
 import type { RegistryConfig } from '../config/schema.js';
 import { randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
 import { gcCommand, healthcheckCommand, reindexCommand } from './admin.js';
@@ -90,18 +91,12 @@ function filesThisStartMayCreate(config: RegistryConfig): string[] {
   return paths.filter((path) => !existsSync(path));
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
 async function htpasswdAdd(user: string, options: { config?: string; password?: string; passwordStdin?: boolean }): Promise<void> {
   const config = readConfig(options.config);
   if (config.auth.kind !== 'htpasswd') {
     throw new ConfigError([{ key: 'auth', message: 'auth is "none": there is no htpasswd file to add users to' }]);
   }
-  let password = options.passwordStdin ? await readStdin() : options.password;
+  let password = options.passwordStdin ? await readAllStdin(process.stdin) : options.password;
   const generated = password === undefined;
   password ??= randomPassword();
   if (!password) throw new UsageError('the password must not be empty');

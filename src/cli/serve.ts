@@ -171,8 +171,8 @@ async function reconcileIndex(parts: {
 
 /**
  * Write the documents of indexed versions that have none (storage from before documents existed, or a crash
- * between a commit and its document). It reads every document, so it runs after the server listens: at
- * 100,000 versions it took half a minute (bench/results), far too long to keep clients waiting.
+ * between a commit and its document). It goes through every version, so it runs after the server listens: at
+ * 100,000 versions, when it still read every document, it took half a minute (bench/results).
  */
 function backfillInBackground(db: Db, registry: Registry, metadata: MetadataStore, logger: Logger) {
   let stopped = false;

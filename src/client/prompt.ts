@@ -2,6 +2,7 @@
 // with a usage error rather than hang waiting for input nobody will type.
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { CliError, EXIT } from './errors.js';
 
 export interface PromptStreams {
@@ -39,7 +40,5 @@ export async function ask(streams: PromptStreams, prompt: string, hidden = false
 
 /** All of standard input, without the final line break (`echo $PASS | packctl ... --password-stdin`). */
 export async function readAllStdin(stdin: NodeJS.ReadStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return (await text(stdin)).replace(/\r?\n$/, '');
 }

@@ -1,9 +1,10 @@
 import type { Request, RequestHandler } from 'express';
 import { rm } from 'node:fs/promises';
 import multer from 'multer';
-import { stageUpload, UploadTooLargeError, type StagedUpload, type UploadReader } from '../blobstore/staging.js';
+import { stageUpload, UploadTooLargeError, type UploadReader } from '../blobstore/staging.js';
 import type { InspectionResult } from '../packs/types.js';
 import { RegistryError } from '../registry/errors.js';
+import type { InspectedUpload } from '../registry/registry.js';
 import { sendError, toRegistryError } from './errors.js';
 
 /** Room for the multipart boundaries and the small text fields around the archive. */
@@ -91,7 +92,7 @@ export function limitConcurrentUploads(max: number): RequestHandler {
 }
 
 export interface PushForm {
-  upload: StagedUpload & { inspection?: InspectionResult };
+  upload: InspectedUpload;
   force: boolean;
   message?: string;
   skipDigestCheck: boolean;

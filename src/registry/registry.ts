@@ -41,6 +41,9 @@ export interface PushOptions {
   skipDigestCheck?: boolean;
 }
 
+/** A staged upload, with inspectUpload's answer when it was inspected while staging. */
+export type InspectedUpload = StagedUpload & { inspection?: InspectionResult };
+
 export interface Page {
   limit: number;
   /** The last item of the previous page; '' for the first page. */
@@ -118,7 +121,7 @@ export class Registry {
    * on success, removed on any refusal, so a refused push leaves storage exactly as it was.
    * `upload.inspection` is inspectUpload's answer for exactly these bytes; without it the file is inspected.
    */
-  async push(upload: StagedUpload & { inspection?: InspectionResult }, options: PushOptions): Promise<VersionDocument> {
+  async push(upload: InspectedUpload, options: PushOptions): Promise<VersionDocument> {
     try {
       this.assertWritable();
       const message = options.message?.trim() || undefined;
