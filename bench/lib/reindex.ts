@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { startRegistry } from '../../src/cli/serve.js';
 import { loadConfig } from '../../src/config/load.js';
-import { stageUpload } from '../../src/blobstore/staging.js';
+import { stageUpload } from '../../src/storage/staging.js';
 import type { ServerEntry } from './build.js';
 import { REPO_ROOT } from './build.js';
 import type { Certificate, HtpasswdFile } from './credentials.js';

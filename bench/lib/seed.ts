@@ -7,10 +7,11 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { FilesystemMetadataStore } from '../../src/blobstore/metadata.js';
+import { dirname } from 'node:path';
 import { Db } from '../../src/db/db.js';
 import { versionMetadata } from '../../src/registry/metadata.js';
+import { indexPath } from '../../src/storage/layout.js';
+import { FilesystemMetadataStore } from '../../src/storage/metadata/filesystem.js';
 
 export interface SeededIndex {
   packs: number;
@@ -34,7 +35,7 @@ function hex(text: string): string {
 /** `versions` versions spread over `versions / perPack` packs, each version with its version tag. */
 export async function seedIndex(root: string, versions: number, perPack = 10): Promise<SeededIndex> {
   await mkdir(root, { recursive: true });
-  const path = join(root, 'index.db');
+  const path = indexPath(root);
   new Db(path).close();
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');

@@ -1,15 +1,16 @@
 // The administrator's commands beside `serve`: reindex, gc and healthcheck.
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
-import { FilesystemBlobStore, syncFolder } from '../blobstore/filesystem.js';
-import { FilesystemMetadataStore } from '../blobstore/metadata.js';
 import type { RegistryConfig } from '../config/schema.js';
 import { Db } from '../db/db.js';
-import { StorageLock } from '../db/lock.js';
 import { collectGarbage, DEFAULT_GC_MIN_AGE_MS, hasMetadata, rebuildIndex, type GarbageTally, type GcReport } from '../registry/maintenance.js';
+import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
+import { renameDurably } from '../storage/fs.js';
+import { indexPath as indexPathIn, listedMetadataKey, reindexPath } from '../storage/layout.js';
+import { StorageLock } from '../storage/lock.js';
+import { FilesystemMetadataStore } from '../storage/metadata/filesystem.js';
 import { accountToBecome, becomeAccount, chownTree } from './privileges.js';
 
 export interface Output {
@@ -66,8 +67,8 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
   try {
     const blobs = await FilesystemBlobStore.open(root);
     const metadata = new FilesystemMetadataStore(root);
-    const indexPath = join(root, 'index.db');
-    const temporary = join(root, `index.db.reindex-${process.pid}`);
+    const indexPath = indexPathIn(root);
+    const temporary = reindexPath(root);
     await removeDatabase(temporary);
     const db = new Db(temporary);
     let report;
@@ -82,15 +83,14 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     }
     // The old WAL must go before the new file takes the name: SQLite would replay it into the new index.
     await removeDatabase(indexPath);
-    await rename(temporary, indexPath);
-    await syncFolder(root);
+    await renameDurably(temporary, indexPath);
 
     output.out(
       `rebuilt ${indexPath} from ${report.documents} metadata document${plural(report.documents)}: ` +
         `${report.packs} pack${plural(report.packs)}, ${report.versions} version${plural(report.versions)}, ` +
         `${report.userTags} user tag${plural(report.userTags)}`,
     );
-    for (const skipped of report.skipped) output.err(`skipped metadata/${skipped.pack}/${skipped.key}.json: ${skipped.reason}`);
+    for (const skipped of report.skipped) output.err(`skipped ${listedMetadataKey(skipped)}: ${skipped.reason}`);
     output.out('history: one push event per version was restored; earlier tag changes and deletions are not in the storage');
     return 0;
   } finally {
@@ -121,7 +121,7 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
   const lock = StorageLock.tryAcquire(root);
   const serverRunning = lock === null;
   try {
-    const indexPath = join(root, 'index.db');
+    const indexPath = indexPathIn(root);
     const metadata = new FilesystemMetadataStore(root);
     const db = existsSync(indexPath) ? new Db(indexPath) : undefined;
     try {

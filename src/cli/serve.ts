@@ -1,19 +1,13 @@
+import type { Express } from 'express';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
 import { FailureLimiter } from '../auth/lockout.js';
-import { CachedBlobStore } from '../blobstore/cache.js';
-import { FilesystemBlobStore } from '../blobstore/filesystem.js';
-import { FilesystemMetadataStore, MemoryMetadataStore, type MetadataStore } from '../blobstore/metadata.js';
-import { MemoryBlobStore } from '../blobstore/memory.js';
-import type { BlobStore } from '../blobstore/store.js';
 import type { RegistryConfig } from '../config/schema.js';
 import { Db } from '../db/db.js';
-import { StorageLock } from '../db/lock.js';
 import { createApp } from '../http/app.js';
 import type { AuthSettings } from '../http/authenticate.js';
 import { createDebugServer, HttpMetrics } from '../http/metrics.js';
@@ -22,6 +16,15 @@ import { RequestDrain } from '../http/shutdown.js';
 import { loadTlsMaterial } from '../http/tls.js';
 import { backfillMetadata, hasMetadata, rebuildIndex } from '../registry/maintenance.js';
 import { Registry, type PushStep } from '../registry/registry.js';
+import { CachedBlobStore } from '../storage/blobs/cache.js';
+import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
+import { MemoryBlobStore } from '../storage/blobs/memory.js';
+import type { BlobStore } from '../storage/blobs/store.js';
+import { indexPath as indexPathIn } from '../storage/layout.js';
+import { StorageLock } from '../storage/lock.js';
+import { FilesystemMetadataStore } from '../storage/metadata/filesystem.js';
+import { MemoryMetadataStore } from '../storage/metadata/memory.js';
+import type { MetadataStore } from '../storage/metadata/store.js';
 
 export interface RunningRegistry extends ListeningServer {
   registry: Registry;
@@ -42,13 +45,39 @@ export interface StartOptions {
   announce?: (line: string) => void;
 }
 
-/** The composition root: storage, index, auth, TLS and HTTP wired together from one validated config. */
-export async function startRegistry(config: RegistryConfig, options: StartOptions): Promise<RunningRegistry> {
+/** Everything behind the HTTP listener, wired from one config: what the server serves and the tests drive. */
+export interface ComposedRegistry {
+  /** The express app (createApp), not listening: the caller adds TLS and a socket, or drives it with supertest. */
+  app: Express;
+  registry: Registry;
+  /** Prometheus metrics when `http.debug.prometheus.enabled`; the debug listener serves them. */
+  metrics: HttpMetrics | undefined;
+  /**
+   * Start writing the missing metadata documents in the background (see backfillInBackground). Separate from
+   * composing so that the server does it only once it listens; calling it again does nothing.
+   */
+  startBackfill(): void;
+  /** Stop the backfill, close the index, release the storage lock and drop in-memory blobs. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: storage, index, registry, auth and the HTTP app wired together from one validated
+ * config. startRegistry adds TLS, the listener, the drain and the debug server; the API tests call this
+ * directly, so they exercise the very wiring production runs.
+ */
+export async function composeRegistry(config: RegistryConfig, options: StartOptions): Promise<ComposedRegistry> {
   const { logger } = options;
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const { blobs, db, metadata, lock, indexIsNew } = await openStorage(config);
-  let debugServer: Server | undefined;
+  let backfill: { stop(): Promise<void> } | undefined;
+  const close = async () => {
+    await backfill?.stop();
+    db.close();
+    lock?.release();
+    if (blobs instanceof MemoryBlobStore) await blobs.close();
+  };
   try {
     const registry = new Registry({
       db,
@@ -72,20 +101,41 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       logger,
       metrics,
     });
+    return {
+      app,
+      registry,
+      metrics,
+      startBackfill: () => {
+        backfill ??= backfillInBackground(db, registry, metadata, logger);
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The server: the composed registry behind TLS and a listener, with graceful drain and the debug listener. */
+export async function startRegistry(config: RegistryConfig, options: StartOptions): Promise<RunningRegistry> {
+  const { logger } = options;
+  const composed = await composeRegistry(config, options);
+  let debugServer: Server | undefined;
+  try {
     const tls = config.http.tls.enabled ? await loadTlsMaterial(config.http.tls) : null;
     if (tls?.generated) {
       logger.warn({ certificate: config.http.tls.certificate }, 'generated a self-signed TLS certificate');
     }
     if (!tls) logger.warn('TLS is off (http.tls.enabled: false): credentials travel in clear text');
-    const listening = await listen(app, config.http.host, config.http.port, tls, config.http.timeouts);
-    const backfill = backfillInBackground(db, registry, metadata, logger);
+    const listening = await listen(composed.app, config.http.host, config.http.port, tls, config.http.timeouts);
+    composed.startBackfill();
     const drain = new RequestDrain(listening.server);
     logger.info({ url: listening.url, storage: config.storage.kind }, 'pack registry listening');
-    const debug = await startDebugServer(config, metrics, logger);
+    const debug = await startDebugServer(config, composed.metrics, logger);
     debugServer = debug?.server;
     return {
       ...listening,
-      registry,
+      registry: composed.registry,
       ...(debug ? { debugUrl: debug.url } : {}),
       stop: async (force?: Promise<void>) => {
         const inFlight = drain.inFlight;
@@ -95,16 +145,12 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
         const { cutOff } = await drained;
         if (cutOff > 0) logger.warn({ cutOff }, 'drain timeout passed: cut the requests still running');
         await closeServer(debugServer);
-        await backfill.stop();
-        db.close();
-        lock?.release();
-        if (blobs instanceof MemoryBlobStore) await blobs.close();
+        await composed.close();
       },
     };
   } catch (error) {
     await closeServer(debugServer);
-    db.close();
-    lock?.release();
+    await composed.close();
     throw error;
   }
 }
@@ -138,7 +184,7 @@ async function openStorage(config: RegistryConfig): Promise<OpenedStorage> {
 }
 
 async function openFilesystemStorage(root: string): Promise<Omit<OpenedStorage, 'lock'>> {
-  const indexPath = join(root, 'index.db');
+  const indexPath = indexPathIn(root);
   const indexIsNew = !existsSync(indexPath);
   const blobs = await FilesystemBlobStore.open(root);
   // At start no upload is in flight: staging files are leftovers of a crash and can never be committed.

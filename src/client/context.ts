@@ -1,5 +1,6 @@
 // What every command gets from the entry point: where the config and the CA certificates live and the
 // standard streams. Only src/cli/packctl.ts reads the environment; commands receive it from here.
+import type { ErrorCode } from '../api/index.js';
 import { configPath, decodeAuth, readConfig } from './config.js';
 import { ApiError, CliError, EXIT, usageError } from './errors.js';
 import { RegistryClient } from './http.js';
@@ -51,7 +52,7 @@ export async function withRegistry<T>(
   } catch (error) {
     // The password saved at login was refused: it changed since, or the user was removed.
     if (error instanceof ApiError && error.status === 401) {
-      const [first = 'UNAUTHORIZED', ...rest] = error.lines;
+      const [first = 'UNAUTHORIZED' satisfies ErrorCode, ...rest] = error.lines;
       throw new CliError(EXIT.AUTH, [`${first} (the credentials saved for ${client.server} were refused; run packctl registry login ${client.server})`, ...rest]);
     }
     throw error;

@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { pipeline } from 'node:stream/promises';
+import type { ErrorBody, ErrorCode, RootAnswer } from '../api/index.js';
 import type { Credentials } from './config.js';
 import { ApiError, CliError, EXIT, oneLine, type ApiErrorEntry } from './errors.js';
 import type { StreamBody } from './multipart.js';
@@ -145,7 +146,7 @@ export class RegistryClient {
 
   /** `GET /v1/`: checks the credentials (and settles http vs https) before anything costly. */
   async checkCredentials(): Promise<void> {
-    await this.json<unknown>('/v1/');
+    await this.json<RootAnswer>('/v1/');
   }
 
   /**
@@ -284,7 +285,7 @@ function isEntry(value: unknown): value is ApiErrorEntry {
 export function errorFromAnswer(answer: Answer, text: string): ApiError {
   const status = answer.statusCode ?? 0;
   try {
-    const parsed = JSON.parse(text) as { errors?: unknown };
+    const parsed = JSON.parse(text) as Partial<Record<keyof ErrorBody, unknown>>;
     if (Array.isArray(parsed.errors)) {
       const entries = parsed.errors.filter(isEntry);
       if (entries.length > 0) return new ApiError(status, entries);
@@ -292,8 +293,13 @@ export function errorFromAnswer(answer: Answer, text: string): ApiError {
   } catch {
     // Not JSON: described by the status below.
   }
-  const fallbackCode = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : `HTTP_${status}`;
-  return new ApiError(status, [{ code: fallbackCode, message: `HTTP ${status} ${answer.statusMessage ?? ''}`.trim() }]);
+  return new ApiError(status, [{ code: codeForBareStatus(status), message: `HTTP ${status} ${answer.statusMessage ?? ''}`.trim() }]);
+}
+
+/** The code an answer without the registry's JSON (a proxy's page) stands for: the contract's own for 401 and 403. */
+function codeForBareStatus(status: number): string {
+  const known: ErrorCode | undefined = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : undefined;
+  return known ?? `HTTP_${status}`;
 }
 
 /** Path segments are always escaped: a tag or version may hold characters a URL gives meaning to. */

@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import * as z from 'zod';
+import { DEFAULT_LIMITS } from '../api/index.js';
 
 /**
  * The configuration as the rest of the code sees it: camelCase, every default applied, every path
@@ -394,12 +395,12 @@ export const rawConfigSchema = section({
     none: section({}).optional(),
   }),
   limits: section({
-    maxuploadsize: positiveInteger.default(536_870_912),
-    maxunpackedsize: positiveInteger.default(2_147_483_648),
-    maxentries: positiveInteger.default(10_000),
-    maxconcurrentuploads: positiveInteger.default(8),
-    authfailures: positiveInteger.default(10),
-    authwindow: duration.prefault('1m'),
+    maxuploadsize: positiveInteger.default(DEFAULT_LIMITS.maxUploadSize),
+    maxunpackedsize: positiveInteger.default(DEFAULT_LIMITS.maxUnpackedSize),
+    maxentries: positiveInteger.default(DEFAULT_LIMITS.maxEntries),
+    maxconcurrentuploads: positiveInteger.default(DEFAULT_LIMITS.maxConcurrentUploads),
+    authfailures: positiveInteger.default(DEFAULT_LIMITS.authFailures),
+    authwindow: duration.default(DEFAULT_LIMITS.authWindowMs),
   }),
 });
 

@@ -1,36 +1,13 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import multer from 'multer';
-import { UploadTooLargeError } from '../blobstore/staging.js';
-import { RegistryError, type ErrorCode } from '../registry/errors.js';
+import { ERROR_CATALOGUE, type ErrorBody } from '../api/index.js';
+import { RegistryError } from '../registry/errors.js';
+import { UploadTooLargeError } from '../registry/registry.js';
 
-/** The one table from error code to HTTP status. */
-export const STATUS_OF: Record<ErrorCode, number> = {
-  UNAUTHORIZED: 401,
-  DENIED: 403,
-  NAME_INVALID: 400,
-  PACK_INVALID: 400,
-  PACK_TOO_LARGE: 413,
-  PACK_EXISTS: 409,
-  PACK_UNCHANGED: 409,
-  MESSAGE_REQUIRED: 400,
-  PACK_NOT_FOUND: 404,
-  TAG_NOT_FOUND: 404,
-  TAG_INVALID: 400,
-  TAG_AUTO: 409,
-  FILE_NOT_FOUND: 404,
-  RANGE_INVALID: 416,
-  PAGINATION_INVALID: 400,
-  TOO_MANY_REQUESTS: 429,
-  TOO_MANY_UPLOADS: 503,
-  READ_ONLY: 503,
-  STORAGE_FULL: 507,
-  NOT_FOUND: 404,
-  BODY_INVALID: 400,
-  INTERNAL: 500,
-};
-
+/** Every code's status is the contract's (src/api/errors.ts); this is the one place that sends it. */
 export function sendError(res: Response, error: RegistryError): void {
-  res.status(STATUS_OF[error.code]).json({ errors: error.entries() });
+  const body: ErrorBody = { errors: error.entries() };
+  res.status(ERROR_CATALOGUE[error.code].status).json(body);
 }
 
 /** Translate anything thrown below the routes into the contract's error shape; never leak a stack trace. */

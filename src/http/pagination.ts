@@ -1,9 +1,7 @@
 import type { Request, Response } from 'express';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../api/index.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Page, PageOf } from '../registry/registry.js';
-
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1000;
 
 /** `?n=&last=` as Distribution reads them; `n` above the maximum is lowered to it, as Distribution does. */
 export function readPage(req: Request): Page {

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
-import type { ByteRange } from '../blobstore/store.js';
 import { RegistryError } from '../registry/errors.js';
+import type { ByteRange } from '../registry/registry.js';
 
 /**
  * Which bytes of a `size`-byte body to send: all of them, or one range (so an interrupted download resumes).

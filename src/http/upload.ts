@@ -1,10 +1,10 @@
 import type { Request, RequestHandler } from 'express';
 import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import multer from 'multer';
-import { stageUpload, UploadTooLargeError, type UploadReader } from '../blobstore/staging.js';
 import type { InspectionResult } from '../packs/types.js';
 import { RegistryError } from '../registry/errors.js';
-import type { InspectedUpload } from '../registry/registry.js';
+import { UploadTooLargeError, type InspectedUpload } from '../registry/registry.js';
 import { sendError, toRegistryError } from './errors.js';
 
 /** Room for the multipart boundaries and the small text fields around the archive. */
@@ -20,16 +20,19 @@ type StagedFile = Express.Multer.File & { archiveDigest: string; inspection?: In
  */
 const answerNow = new WeakMap<Express.Request, (error: unknown) => void>();
 
+/** Stages one upload's bytes, hashing and inspecting them as they arrive (Registry.receiveUpload). */
+export type ReceiveUpload = (bytes: Readable, maxBytes: number) => Promise<InspectedUpload>;
+
 /**
  * A multer storage engine that streams the `pack` field into the blob store's staging folder while hashing
- * and inspecting it (see stageUpload): the archive is never held in memory, nor read back to be inspected.
+ * and inspecting it (see receiveUpload): the archive is never held in memory, nor read back to be inspected.
  */
-function stagingStorage(uploadDir: () => string, maxBytes: number, inspect: UploadReader<InspectionResult>): multer.StorageEngine {
+function stagingStorage(receive: ReceiveUpload, maxBytes: number): multer.StorageEngine {
   return {
     _handleFile(req, file, done) {
-      stageUpload(file.stream, uploadDir(), maxBytes, inspect).then(
+      receive(file.stream, maxBytes).then(
         (staged) =>
-          done(null, { path: staged.path, size: staged.size, archiveDigest: staged.digest, inspection: staged.read } as Partial<StagedFile>),
+          done(null, { path: staged.path, size: staged.size, archiveDigest: staged.digest, inspection: staged.inspection } as Partial<StagedFile>),
         (error: unknown) => {
           if (error instanceof UploadTooLargeError) answerNow.get(req)?.(error);
           done(error);
@@ -46,9 +49,9 @@ function stagingStorage(uploadDir: () => string, maxBytes: number, inspect: Uplo
 }
 
 /** Parses the push form: exactly one file in the field `pack`, and a few small text fields. */
-export function receivePack(uploadDir: () => string, maxUploadSize: number, inspect: UploadReader<InspectionResult>): RequestHandler {
+export function receivePack(receive: ReceiveUpload, maxUploadSize: number): RequestHandler {
   const parse = multer({
-    storage: stagingStorage(uploadDir, maxUploadSize, inspect),
+    storage: stagingStorage(receive, maxUploadSize),
     limits: { files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   }).single('pack');
   return (req, res, next) => {

@@ -1,37 +1,6 @@
-// The domain's one error type. Only http/errors.ts knows which HTTP status each code maps to.
-
-export const ERROR_CODES = [
-  'UNAUTHORIZED',
-  'DENIED',
-  'NAME_INVALID',
-  'PACK_INVALID',
-  'PACK_TOO_LARGE',
-  'PACK_EXISTS',
-  'PACK_UNCHANGED',
-  'MESSAGE_REQUIRED',
-  'PACK_NOT_FOUND',
-  'TAG_NOT_FOUND',
-  'TAG_INVALID',
-  'TAG_AUTO',
-  'FILE_NOT_FOUND',
-  'RANGE_INVALID',
-  'PAGINATION_INVALID',
-  'TOO_MANY_REQUESTS',
-  'TOO_MANY_UPLOADS',
-  'READ_ONLY',
-  'STORAGE_FULL',
-  'NOT_FOUND',
-  'BODY_INVALID',
-  'INTERNAL',
-] as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export interface ErrorEntry {
-  code: ErrorCode;
-  message: string;
-  detail: Record<string, unknown>;
-}
+// The domain's one error type. Its codes, and the HTTP status of each, are the contract's error catalogue
+// (src/api/errors.ts); the domain only names the code, http/errors.ts turns it into an answer.
+import type { ErrorCode, ErrorEntry } from '../api/index.js';
 
 export class RegistryError extends Error {
   readonly code: ErrorCode;

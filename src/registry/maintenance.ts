@@ -1,10 +1,11 @@
 // Keeping the index and the storage in step: rebuild the index from the storage (reindex), write the
 // documents an older version did not write (backfill), and remove what nothing references (gc).
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { MetadataStore } from '../blobstore/metadata.js';
-import { digestHex, type BlobStore } from '../blobstore/store.js';
+import { rm, stat } from 'node:fs/promises';
 import type { Db } from '../db/db.js';
+import type { BlobStore } from '../storage/blobs/store.js';
+import { blobKey, listedMetadataKey, storagePath } from '../storage/layout.js';
+import { leftoverKeys } from '../storage/leftovers.js';
+import type { MetadataStore } from '../storage/metadata/store.js';
 import { parseVersionMetadata, type VersionMetadata } from './metadata.js';
 import { Registry, versionTag } from './registry.js';
 
@@ -234,7 +235,7 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
   for await (const stored of options.metadata.list()) {
     const parsed = stored.error ? undefined : parseVersionMetadata(stored.document);
     if (!parsed?.ok) {
-      report.unreadableMetadata.push(`metadata/${stored.pack}/${stored.key}.json`);
+      report.unreadableMetadata.push(listedMetadataKey(stored));
       continue;
     }
     documents.push(parsed.metadata);
@@ -243,8 +244,8 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
 
   for await (const digest of options.blobs.list()) {
     if (referenced.has(digest)) continue;
-    const path = blobPath(digest);
-    const info = await stat(join(options.root, path)).catch(() => undefined);
+    const path = blobKey(digest);
+    const info = await stat(storagePath(options.root, path)).catch(() => undefined);
     if (!info) continue;
     if (!oldEnough(info.mtimeMs)) {
       add(report.keptRecent, info.size);
@@ -255,44 +256,23 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
 
   for (const document of documents) {
     if (await options.blobs.stat(document.archiveDigest)) continue;
-    const path = `metadata/${document.pack}/${document.normalizedVersion}.json`;
-    const info = await stat(join(options.root, path)).catch(() => undefined);
+    const path = listedMetadataKey({ pack: document.pack, key: document.normalizedVersion });
+    const info = await stat(storagePath(options.root, path)).catch(() => undefined);
     await take({ kind: 'metadata', path, bytes: info?.size ?? 0 }, report.metadata, () =>
       options.metadata.remove(document.pack, document.normalizedVersion),
     );
   }
 
-  for (const path of await temporaryFiles(options.root)) {
-    const info = await stat(join(options.root, path)).catch(() => undefined);
+  for (const path of await leftoverKeys(options.root)) {
+    const info = await stat(storagePath(options.root, path)).catch(() => undefined);
     if (!info?.isFile()) continue;
     if (!oldEnough(info.mtimeMs)) {
       add(report.keptRecent, info.size);
       continue;
     }
-    await take({ kind: 'upload', path, bytes: info.size }, report.uploads, () => rm(join(options.root, path), { force: true }));
+    await take({ kind: 'upload', path, bytes: info.size }, report.uploads, () => rm(storagePath(options.root, path), { force: true }));
   }
   return report;
-}
-
-/** The filesystem layout of FilesystemBlobStore: `blobs/sha256/<first two hex>/<hex>`. */
-function blobPath(digest: string): string {
-  const hex = digestHex(digest);
-  return `blobs/sha256/${hex.slice(0, 2)}/${hex}`;
-}
-
-/**
- * Staging files in uploads/ (pushes that never finished) and the temporary files of interrupted
- * metadata writes and index rebuilds.
- */
-async function temporaryFiles(root: string): Promise<string[]> {
-  const found: string[] = [];
-  const list = async (folder: string) => (await readdir(join(root, folder)).catch(() => [] as string[])).sort();
-  for (const name of await list('uploads')) found.push(`uploads/${name}`);
-  for (const pack of await list('metadata')) {
-    for (const name of await list(`metadata/${pack}`)) if (name.startsWith('.') && name.endsWith('.tmp')) found.push(`metadata/${pack}/${name}`);
-  }
-  for (const name of await list('.')) if (name.startsWith('index.db.reindex-')) found.push(name);
-  return found;
 }
 
 function tally(): GarbageTally {

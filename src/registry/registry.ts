@@ -1,20 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { MetadataStore } from '../blobstore/metadata.js';
-import type { StagedUpload } from '../blobstore/staging.js';
-import { isNotFound } from '../blobstore/filesystem.js';
-import type { BlobStore, OpenBlob } from '../blobstore/store.js';
-import type { Db, EventAction, EventRecord, NewVersion, PackFilter, TagRecord, VersionRecord } from '../db/db.js';
+import type { HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
+import type { Db, EventAction, NewVersion, PackFilter, TagRecord, VersionRecord } from '../db/db.js';
 import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
 import { isValidPackName } from '../packs/names.js';
 import { deriveParentTags, isParentTag, joinTag, tagNameProblem } from '../packs/tags.js';
 import type { ArchiveLimits, InspectedPack, InspectionResult, PackProblem } from '../packs/types.js';
 import { comparePackVersions, normalizePackVersion } from '../packs/version.js';
+import { isBlobNotFound, type BlobStore, type OpenBlob } from '../storage/blobs/store.js';
+import type { MetadataStore } from '../storage/metadata/store.js';
+import { stageUpload, type StagedUpload } from '../storage/staging.js';
 import { RegistryError } from './errors.js';
 import { versionMetadata } from './metadata.js';
-import { packDocument, packSummary, versionDocument, type PackDocument, type PackSummary, type VersionDocument } from './views.js';
+import { historyEvent, packDocument, packSummary, versionDocument } from './views.js';
+
+// What the HTTP layer needs of storage, handed over here so that it reaches storage only through the registry.
+export type { ByteRange, OpenBlob } from '../storage/blobs/store.js';
+export { UploadTooLargeError } from '../storage/staging.js';
 
 /**
  * Named points of a push, for crash tests: a test-only hook may stop the process at one of them to prove
@@ -41,7 +45,7 @@ export interface PushOptions {
   skipDigestCheck?: boolean;
 }
 
-/** A staged upload, with inspectUpload's answer when it was inspected while staging. */
+/** A staged upload, with the archive's inspection when it was inspected while staging (receiveUpload). */
 export type InspectedUpload = StagedUpload & { inspection?: InspectionResult };
 
 export interface Page {
@@ -111,15 +115,21 @@ export class Registry {
   }
 
   /**
-   * Inspect an archive's bytes as they are received (give it to stageUpload as its reader), so that push
-   * need not read the staged file a second time.
+   * Receive an upload for `push`: stream it into the blob store's staging folder while hashing it and
+   * inspecting the archive (see stageUpload), so that push need not read the staged file a second time.
+   * Rejects with UploadTooLargeError, the partial file removed, once `maxBytes` is passed.
    */
-  readonly inspectUpload = (bytes: Readable): Promise<InspectionResult> => inspectArchive(bytes, this.limits);
+  async receiveUpload(bytes: Readable, maxBytes: number): Promise<InspectedUpload> {
+    const staged = await stageUpload(bytes, this.blobs.uploadDir, maxBytes, this.inspectUpload);
+    return { path: staged.path, digest: staged.digest, size: staged.size, inspection: staged.read };
+  }
+
+  private readonly inspectUpload = (bytes: Readable): Promise<InspectionResult> => inspectArchive(bytes, this.limits);
 
   /**
    * Store a staged upload as a pack version. The staging file is always consumed: moved into the blob store
    * on success, removed on any refusal, so a refused push leaves storage exactly as it was.
-   * `upload.inspection` is inspectUpload's answer for exactly these bytes; without it the file is inspected.
+   * `upload.inspection` is receiveUpload's inspection of exactly these bytes; without it the file is inspected.
    */
   async push(upload: InspectedUpload, options: PushOptions): Promise<VersionDocument> {
     try {
@@ -324,7 +334,7 @@ export class Registry {
       try {
         return { version: record, blob: await this.blobs.open(record.archiveDigest) };
       } catch (error) {
-        if (!isNotFound(error) || attempt >= 3) throw error;
+        if (!isBlobNotFound(error) || attempt >= 3) throw error;
       }
     }
   }
@@ -417,7 +427,7 @@ export class Registry {
   }
 
   /** Who did what to a pack, newest first; `page.last` is the id of the last event already seen. */
-  history(name: string, page: Page): PageOf<EventRecord> {
+  history(name: string, page: Page): PageOf<HistoryEvent> {
     assertPackName(name);
     const before = page.last === '' ? Number.MAX_SAFE_INTEGER : Number(page.last);
     if (!Number.isSafeInteger(before)) {
@@ -427,7 +437,8 @@ export class Registry {
     if (events.length === 0 && page.last === '' && !this.db.pack(name)) {
       throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
     }
-    return pageFrom(events, page.limit, (event) => String(event.id));
+    const result = pageFrom(events, page.limit, (event) => String(event.id));
+    return { items: result.items.map(historyEvent), next: result.next };
   }
 
   /**

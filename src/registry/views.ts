@@ -1,38 +1,8 @@
-// The JSON documents the API returns, built from index records. Kept apart from the orchestration in
-// registry.ts so that the shapes of the contract are visible in one place.
-import type { PackRecord, TagRecord, VersionRecord } from '../db/db.js';
-import type { PackFile } from '../packs/types.js';
-
-export interface VersionDocument {
-  name: string;
-  version: string;
-  tags: string[];
-  digest: string;
-  archiveDigest: string;
-  size: number;
-  pushedAt: string;
-  pushedBy: string;
-  message: string | null;
-  pack: Record<string, unknown>;
-  files: PackFile[];
-}
-
-export interface PackSummary {
-  name: string;
-  displayName: string;
-  layer: string;
-  addonType: string | null;
-  cloudTypes: string[];
-  logo: boolean;
-  latestVersion: string;
-  updatedAt: string;
-}
-
-/** The summary plus every version and tag. */
-export interface PackDocument extends PackSummary {
-  versions: { version: string; digest: string; size: number; pushedAt: string; pushedBy: string }[];
-  tags: { tag: string; version: string; auto: boolean }[];
-}
+// The JSON documents the API returns, built from index records. The shapes are the contract's
+// (src/api/wire.ts); building them here, apart from the orchestration in registry.ts, keeps what an index
+// record holds and what a client sees from drifting into each other.
+import type { HistoryEvent, PackDocument, PackSummary, TagEntry, VersionDocument } from '../api/index.js';
+import type { EventRecord, PackRecord, TagRecord, VersionRecord } from '../db/db.js';
 
 export function versionDocument(record: VersionRecord, tags: readonly TagRecord[]): VersionDocument {
   return {
@@ -61,7 +31,7 @@ export function packDocument(pack: PackRecord, versions: VersionRecord[], tags: 
       pushedAt: version.pushedAt,
       pushedBy: version.pushedBy,
     })),
-    tags: tags.map((tag) => ({ tag: tag.tag, version: tag.version, auto: tag.kind === 'parent' })),
+    tags: tags.map(tagEntry),
   };
 }
 
@@ -75,5 +45,24 @@ export function packSummary(pack: PackRecord): PackSummary {
     logo: pack.hasLogo,
     latestVersion: pack.latestVersion,
     updatedAt: pack.updatedAt,
+  };
+}
+
+export function tagEntry(tag: TagRecord): TagEntry {
+  return { tag: tag.tag, version: tag.version, auto: tag.kind === 'parent' };
+}
+
+/** Field by field, in the index's column order, so that a column added to the index is not published by accident. */
+export function historyEvent(event: EventRecord): HistoryEvent {
+  return {
+    id: event.id,
+    pack: event.pack,
+    at: event.at,
+    user: event.user,
+    action: event.action,
+    version: event.version,
+    tag: event.tag,
+    digest: event.digest,
+    message: event.message,
   };
 }

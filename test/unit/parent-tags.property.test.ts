@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import semver from 'semver';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stageUpload } from '../../src/blobstore/staging.js';
-import { MemoryBlobStore } from '../../src/blobstore/memory.js';
+import { stageUpload } from '../../src/storage/staging.js';
+import { MemoryBlobStore } from '../../src/storage/blobs/memory.js';
 import { Db } from '../../src/db/db.js';
 import { Registry } from '../../src/registry/registry.js';
 import { RegistryError } from '../../src/registry/errors.js';

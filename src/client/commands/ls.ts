@@ -1,6 +1,7 @@
 // `packctl pack ls [-n NAME]`: one row per version, with its tags, from `GET /v1/packs` (every page) and
 // `GET /v1/packs/{name}` for each pack found.
 import Table from 'cli-table3';
+import { MAX_PAGE_SIZE, type PackDocument, type PackList } from '../../api/index.js';
 import { withRegistry, type ClientContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { apiPath, type RegistryClient } from '../http.js';
@@ -8,17 +9,6 @@ import { apiPath, type RegistryClient } from '../http.js';
 export interface LsOptions {
   name?: string;
   registry?: string;
-}
-
-interface PackSummary {
-  name: string;
-}
-
-interface PackDocument {
-  name: string;
-  layer: string;
-  versions: { version: string; pushedAt: string }[];
-  tags: { tag: string; version: string; auto: boolean }[];
 }
 
 export interface PackRow {
@@ -40,14 +30,15 @@ function nextLink(header: string | string[] | undefined): string | undefined {
 }
 
 async function packNames(client: RegistryClient, nameFilter: string | undefined): Promise<string[]> {
-  const query = new URLSearchParams({ n: '1000' });
+  // The largest page the registry gives: fewest round trips.
+  const query = new URLSearchParams({ n: String(MAX_PAGE_SIZE) });
   if (nameFilter) query.set('name', nameFilter);
   const names: string[] = [];
   const seen = new Set<string>();
   let path: string | undefined = `/v1/packs?${query.toString()}`;
   for (let page = 0; path !== undefined && page < MAX_PAGES && !seen.has(path); page++) {
     seen.add(path);
-    const { body, answer } = await client.json<{ packs: PackSummary[] }>(path);
+    const { body, answer } = await client.json<PackList>(path);
     names.push(...body.packs.map((pack) => pack.name));
     path = nextLink(answer.headers.link);
   }

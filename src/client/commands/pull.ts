@@ -5,6 +5,7 @@
 // nothing half-written.
 import { chmod, lstat, mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { PackDocument, VersionDocument } from '../../api/index.js';
 import { isValidPackName, type InspectedPack } from '../../packs/index.js';
 import { extractPack, UnsafeArchiveError } from '../archive.js';
 import { withRegistry, type ClientContext } from '../context.js';
@@ -18,13 +19,6 @@ import { inspectArchiveFile, invalidPackError } from '../validate.js';
 export interface PullOptions {
   registry?: string;
   force?: boolean;
-}
-
-interface VersionDocument {
-  name: string;
-  version: string;
-  digest: string;
-  archiveDigest: string;
 }
 
 type TargetState = 'absent' | 'empty' | 'replace';
@@ -68,7 +62,7 @@ function digestMismatch(what: string, received: string, announced: string | unde
 
 async function resolveVersion(client: RegistryClient, name: string, ref: string | undefined): Promise<VersionDocument> {
   // A bare NAME means the pack's highest version, as the registry ranks them.
-  const wanted = ref ?? (await client.json<{ latestVersion: string }>(apiPath('packs', name))).body.latestVersion;
+  const wanted = ref ?? (await client.json<PackDocument>(apiPath('packs', name))).body.latestVersion;
   return (await client.json<VersionDocument>(apiPath('packs', name, wanted))).body;
 }
 

@@ -3,10 +3,11 @@
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import type { VersionDocument } from '../../api/index.js';
 import type { PackProblem } from '../../packs/index.js';
 import { packDirectory } from '../archive.js';
 import { withRegistry, type ClientContext } from '../context.js';
-import { CliError, EXIT, usageError } from '../errors.js';
+import { CliError, EXIT, localRefusal, usageError } from '../errors.js';
 import type { RegistryClient } from '../http.js';
 import { multipartBody } from '../multipart.js';
 import { startProgress } from '../progress.js';
@@ -18,14 +19,6 @@ export interface PushOptions {
   force?: boolean;
   message?: string;
   skipDigestCheck?: boolean;
-}
-
-/** The answer of `POST /v1/packs` (the parts shown). */
-interface PushedVersion {
-  name: string;
-  version: string;
-  digest: string;
-  tags: string[];
 }
 
 /** The archive to judge and upload: the given file, or the folder packed into `workDir`. */
@@ -62,7 +55,7 @@ function formFields(options: PushOptions): Record<string, string> {
 }
 
 /** `POST /v1/packs` with the archive streamed as the form's `pack` field, showing the upload's progress. */
-async function upload(ctx: ClientContext, client: RegistryClient, archivePath: string, filename: string, options: PushOptions): Promise<PushedVersion> {
+async function upload(ctx: ClientContext, client: RegistryClient, archivePath: string, filename: string, options: PushOptions): Promise<VersionDocument> {
   const body = multipartBody(formFields(options), {
     field: 'pack',
     path: archivePath,
@@ -73,7 +66,7 @@ async function upload(ctx: ClientContext, client: RegistryClient, archivePath: s
   const progress = startProgress({ verb: 'Uploading', what: filename, total: body.length, stream: ctx.stderr });
   try {
     const answer = await client.send('/v1/packs', { method: 'POST', body, onBodyBytes: (bytes) => progress.advance(bytes) });
-    const pushed = await client.readJson<PushedVersion>(answer);
+    const pushed = await client.readJson<VersionDocument>(answer);
     progress.finish();
     return pushed;
   } catch (error) {
@@ -85,7 +78,7 @@ async function upload(ctx: ClientContext, client: RegistryClient, archivePath: s
 export async function push(ctx: ClientContext, source: string, options: PushOptions): Promise<void> {
   // The registry would refuse it too, but only after the whole upload.
   if (options.force && (options.message ?? '').trim() === '') {
-    throw new CliError(EXIT.USAGE, 'MESSAGE_REQUIRED: a forced push must say why: add -m MESSAGE');
+    throw localRefusal('MESSAGE_REQUIRED', 'a forced push must say why: add -m MESSAGE');
   }
   await withTemporaryFolder(join(tmpdir(), 'packctl-push-'), async (workDir) => {
     // Judged before the registry is even looked up: the rules need no network, and an author sees every

@@ -1,5 +1,6 @@
 // `packctl pack tag add NAME:TAG LABEL [-g GROUP]` and `packctl pack tag delete NAME:TAG`. Labels and
 // groups are checked with the registry's own naming rules before anything is sent.
+import type { TagEntry } from '../../api/index.js';
 import { TAG_GROUP_SEPARATOR, isValidGroup, isValidTagLabel } from '../../packs/index.js';
 import { withRegistry, type ClientContext } from '../context.js';
 import { usageError } from '../errors.js';
@@ -38,7 +39,7 @@ export async function tagAdd(ctx: ClientContext, source: string, label: string, 
   const { name, ref } = parseVersionReference(source, 'NAME:TAG or NAME@DIGEST');
   const tag = composeTag(label, options.group);
   const result = await withRegistry(ctx, options.registry, async (client) => {
-    const { body } = await client.json<{ tag: string; version: string }>(apiPath('packs', name, 'tags', tag), {
+    const { body } = await client.json<TagEntry>(apiPath('packs', name, 'tags', tag), {
       method: 'PUT',
       json: { reference: ref },
     });

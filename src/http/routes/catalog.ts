@@ -1,18 +1,19 @@
 import type { IRouter } from 'express';
+import type { CatalogPage, PackList, RootAnswer } from '../../api/index.js';
 import type { Registry } from '../../registry/registry.js';
 import { readPage, setNextLink } from '../pagination.js';
 
 export function addCatalogRoutes(router: IRouter, registry: Registry): void {
   // Clients call this to check their credentials (`packctl registry login`, Palette's "Validate").
   router.get('/v1/', (_req, res) => {
-    res.json({});
+    res.json({} satisfies RootAnswer);
   });
 
   router.get('/v1/_catalog', (req, res) => {
     const page = readPage(req);
     const result = registry.catalog(page);
     setNextLink(req, res, page, result);
-    res.json({ repositories: result.items });
+    res.json({ repositories: result.items } satisfies CatalogPage);
   });
 
   router.get('/v1/packs', (req, res) => {
@@ -27,7 +28,7 @@ export function addCatalogRoutes(router: IRouter, registry: Registry): void {
       page,
     );
     setNextLink(req, res, page, result);
-    res.json({ packs: result.items });
+    res.json({ packs: result.items } satisfies PackList);
   });
 }
 

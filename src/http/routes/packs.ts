@@ -2,8 +2,7 @@ import type { IRouter, Response } from 'express';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ByteRange } from '../../blobstore/store.js';
-import type { Registry } from '../../registry/registry.js';
+import type { ByteRange, Registry } from '../../registry/registry.js';
 import { requireAdmin } from '../authenticate.js';
 import { chooseRange } from '../ranges.js';
 import { limitConcurrentUploads, readPushForm, receivePack } from '../upload.js';
@@ -17,7 +16,7 @@ export function addPackRoutes(
     '/v1/packs',
     requireAdmin,
     limitConcurrentUploads(limits.maxConcurrentUploads),
-    receivePack(() => registry.uploadDir, limits.maxUploadSize, registry.inspectUpload),
+    receivePack((bytes, maxBytes) => registry.receiveUpload(bytes, maxBytes), limits.maxUploadSize),
     async (req, res) => {
       const form = readPushForm(req);
       const version = await registry.push(form.upload, { ...form, user: userName(req.user) });

@@ -1,6 +1,8 @@
 import express, { type IRouter } from 'express';
+import type { HistoryPage, TagEntry, TagList } from '../../api/index.js';
 import type { Registry } from '../../registry/registry.js';
 import { RegistryError } from '../../registry/errors.js';
+import { tagEntry } from '../../registry/views.js';
 import { requireAdmin } from '../authenticate.js';
 import { readPage, setNextLink } from '../pagination.js';
 
@@ -8,7 +10,7 @@ import { readPage, setNextLink } from '../pagination.js';
 export function addTagRoutes(router: IRouter, registry: Registry): void {
   router.get('/v1/packs/:name/tags', (req, res) => {
     const tags = registry.listTags(req.params.name);
-    res.json({ tags: tags.map((tag) => ({ tag: tag.tag, version: tag.version, auto: tag.kind === 'parent' })) });
+    res.json({ tags: tags.map(tagEntry) } satisfies TagList);
   });
 
   router.put('/v1/packs/:name/tags/:tag', requireAdmin, express.json({ limit: '16kb' }), async (req, res) => {
@@ -18,7 +20,8 @@ export function addTagRoutes(router: IRouter, registry: Registry): void {
       throw new RegistryError('TAG_INVALID', 'send a JSON body {"reference": "<tag, version or digest>"}', { tag });
     }
     const result = await registry.setTag(name, tag, reference, req.user?.name ?? 'anonymous');
-    res.status(result.created ? 201 : 200).json({ tag: result.tag.tag, version: result.tag.version, auto: false });
+    // A tag set here is a user tag: `auto` is false.
+    res.status(result.created ? 201 : 200).json(tagEntry(result.tag) satisfies TagEntry);
   });
 
   router.delete('/v1/packs/:name/tags/:tag', requireAdmin, async (req, res) => {
@@ -31,6 +34,6 @@ export function addTagRoutes(router: IRouter, registry: Registry): void {
     const page = readPage(req);
     const result = registry.history(req.params.name, page);
     setNextLink(req, res, page, result);
-    res.json({ events: result.items });
+    res.json({ events: result.items } satisfies HistoryPage);
   });
 }

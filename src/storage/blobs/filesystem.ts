@@ -1,15 +1,17 @@
-import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { digestHex, type BlobStore, type ByteRange, type OpenBlob } from './store.js';
+import { isNotFound, moveDurably } from '../fs.js';
+import { BLOBS_FOLDER, blobKey, digestOfBlobName, healthProbeName, storagePath, UPLOADS_FOLDER } from '../layout.js';
+import type { BlobStore, ByteRange, OpenBlob } from './store.js';
 
-/** Blobs as files under `<root>/blobs/sha256/<first two hex>/<hex>`, staged in `<root>/uploads`. */
+/** Blobs as files under `<root>/blobs/sha256/<first two hex>/<hex>`, staged in `<root>/uploads` (see layout.ts). */
 export class FilesystemBlobStore implements BlobStore {
   readonly uploadDir: string;
   private readonly blobDir: string;
 
   private constructor(readonly root: string) {
-    this.uploadDir = join(root, 'uploads');
-    this.blobDir = join(root, 'blobs', 'sha256');
+    this.uploadDir = storagePath(root, UPLOADS_FOLDER);
+    this.blobDir = storagePath(root, BLOBS_FOLDER);
   }
 
   static async open(root: string): Promise<FilesystemBlobStore> {
@@ -20,23 +22,11 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   private pathOf(digest: string): string {
-    const hex = digestHex(digest);
-    return join(this.blobDir, hex.slice(0, 2), hex);
+    return storagePath(this.root, blobKey(digest));
   }
 
   async put(stagedFile: string, digest: string): Promise<void> {
-    const target = this.pathOf(digest);
-    // fsync before rename: after a crash the name must never point at bytes that did not reach the disk.
-    const handle = await open(stagedFile, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    const folder = join(target, '..');
-    await mkdir(folder, { recursive: true });
-    await rename(stagedFile, target);
-    await syncFolder(folder);
+    await moveDurably(stagedFile, this.pathOf(digest));
   }
 
   async stat(digest: string): Promise<{ size: number } | null> {
@@ -70,8 +60,9 @@ export class FilesystemBlobStore implements BlobStore {
 
   async *list(): AsyncIterable<string> {
     for (const prefix of await readdir(this.blobDir)) {
-      for (const hex of await readdir(join(this.blobDir, prefix))) {
-        if (/^[0-9a-f]{64}$/.test(hex)) yield `sha256:${hex}`;
+      for (const name of await readdir(join(this.blobDir, prefix))) {
+        const digest = digestOfBlobName(name);
+        if (digest) yield digest;
       }
     }
   }
@@ -87,22 +78,8 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   async check(): Promise<void> {
-    const probe = join(this.uploadDir, `.health-${process.pid}`);
+    const probe = join(this.uploadDir, healthProbeName());
     await writeFile(probe, 'ok');
     await unlink(probe);
   }
-}
-
-/** fsync a folder, so that a rename inside it survives a crash. */
-export async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }

@@ -1,12 +1,10 @@
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
-
-/** The lock file in a storage root: held by a running server, a reindex or a gc for as long as they run. */
-export const LOCK_FILE = 'registry.lock';
+import { lockPath } from './layout.js';
 
 /**
- * Tells other processes that a server (or a reindex) works on this storage. It is an SQLite file in
- * exclusive locking mode: SQLite's POSIX locks are released by the kernel when the holder dies, however it
+ * The lock file in a storage root (layout.ts), held by a running server, a reindex or a gc for as long as
+ * they run: it tells other processes that a server (or a reindex) works on this storage. It is an SQLite
+ * file in exclusive locking mode: SQLite's POSIX locks are released by the kernel when the holder dies, however it
  * dies, and they are seen across containers sharing the volume — unlike a pid file, which outlives its
  * process and means nothing in another PID namespace.
  */
@@ -15,7 +13,7 @@ export class StorageLock {
 
   /** Take the lock, or return null when another process (or connection) holds it. */
   static tryAcquire(root: string): StorageLock | null {
-    const sqlite = new Database(join(root, LOCK_FILE), { timeout: 0 });
+    const sqlite = new Database(lockPath(root), { timeout: 0 });
     try {
       sqlite.pragma('locking_mode = EXCLUSIVE');
       // No journal file beside the lock: there is nothing in it worth a rollback.

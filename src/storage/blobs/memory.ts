@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { digestHex, type BlobStore, type ByteRange, type OpenBlob } from './store.js';
+import { blobNotFound, digestHex, type BlobStore, type ByteRange, type OpenBlob } from './store.js';
 
 /**
  * Blobs held in process memory (`storage: inmemory`), for experiments and tests. Uploads are still staged
@@ -18,7 +18,9 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async put(stagedFile: string, digest: string): Promise<void> {
+    // Refuse what is not a digest, as every driver does.
     digestHex(digest);
+    // The map holds the whole blob or none of it: readers never see a part.
     this.blobs.set(digest, await readFile(stagedFile));
     await rm(stagedFile, { force: true });
   }
@@ -30,7 +32,7 @@ export class MemoryBlobStore implements BlobStore {
 
   async open(digest: string): Promise<OpenBlob> {
     const blob = this.blobs.get(digest);
-    if (!blob) throw Object.assign(new Error(`blob ${digest} not found`), { code: 'ENOENT' });
+    if (!blob) throw blobNotFound(digest);
     return bufferBlob(blob);
   }
 

@@ -4,8 +4,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { stageUpload, UploadTooLargeError } from '../../src/blobstore/staging.js';
-import { makeTempDir } from '../helpers/files.js';
+import { stageUpload, UploadTooLargeError } from '../../src/storage/staging.js';
+import { temporaryFolder } from './temporary.js';
 
 const MB = 1024 * 1024;
 
@@ -20,7 +20,7 @@ const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).d
 
 describe('stageUpload with a reader', () => {
   it('gives the reader exactly the bytes it stages, and returns its answer', async () => {
-    const dir = await makeTempDir();
+    const dir = await temporaryFolder();
     const bytes = randomBytes(6 * MB + 123);
     const staged = await stageUpload(chunked(bytes), dir, 10 * MB, async (copy) => sha256(await buffer(copy)));
     expect(staged.read).toBe(sha256(bytes));
@@ -30,7 +30,7 @@ describe('stageUpload with a reader', () => {
   });
 
   it('goes on staging after a reader that has seen enough and stopped reading', async () => {
-    const dir = await makeTempDir();
+    const dir = await temporaryFolder();
     const bytes = randomBytes(8 * MB);
     const staged = await stageUpload(chunked(bytes), dir, 10 * MB, (copy) =>
       // Reads one chunk, then never again (as the archive inspection does when it finds a problem early).
@@ -41,7 +41,7 @@ describe('stageUpload with a reader', () => {
   });
 
   it('removes the staging file and settles when the upload passes the limit, whatever the reader does', async () => {
-    const dir = await makeTempDir();
+    const dir = await temporaryFolder();
     let readerError: unknown;
     const upload = stageUpload(chunked(randomBytes(3 * MB)), dir, 2 * MB, async (copy) => {
       try {
@@ -58,7 +58,7 @@ describe('stageUpload with a reader', () => {
   });
 
   it('fails, and removes the staging file, when the reader fails', async () => {
-    const dir = await makeTempDir();
+    const dir = await temporaryFolder();
     const upload = stageUpload(chunked(randomBytes(MB)), dir, 2 * MB, async (copy) => {
       await buffer(copy);
       throw new Error('reader broke');
@@ -68,7 +68,7 @@ describe('stageUpload with a reader', () => {
   });
 
   it('stages without a reader, and then reports no answer', async () => {
-    const dir = await makeTempDir();
+    const dir = await temporaryFolder();
     const bytes = randomBytes(100_000);
     const staged = await stageUpload(chunked(bytes), dir, MB);
     expect(staged).not.toHaveProperty('read');

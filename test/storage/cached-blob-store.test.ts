@@ -1,14 +1,27 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it, vi } from 'vitest';
-import { CachedBlobStore } from '../../src/blobstore/cache.js';
-import { FilesystemBlobStore } from '../../src/blobstore/filesystem.js';
-import { makeTempDir } from '../helpers/files.js';
+import { CachedBlobStore } from '../../src/storage/blobs/cache.js';
+import { FilesystemBlobStore } from '../../src/storage/blobs/filesystem.js';
+import { MemoryBlobStore } from '../../src/storage/blobs/memory.js';
+import { describeBlobStore } from './blob-store-suite.js';
+import { temporaryFolder } from './temporary.js';
+
+// The default limits: the suite's small blobs are kept in memory, its large ones (over 1 MiB) are not.
+describeBlobStore('CachedBlobStore over FilesystemBlobStore', async () => {
+  const root = await temporaryFolder();
+  return { store: new CachedBlobStore(await FilesystemBlobStore.open(root)), cleanup: () => rm(root, { recursive: true, force: true }) };
+});
+
+describeBlobStore('CachedBlobStore over MemoryBlobStore', async () => {
+  const inner = await MemoryBlobStore.open();
+  return { store: new CachedBlobStore(inner), cleanup: () => inner.close() };
+});
 
 async function storeWith(contents: string[]): Promise<{ store: FilesystemBlobStore; digests: string[] }> {
-  const store = await FilesystemBlobStore.open(await makeTempDir());
+  const store = await FilesystemBlobStore.open(await temporaryFolder());
   const digests: string[] = [];
   for (const [index, content] of contents.entries()) {
     const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;

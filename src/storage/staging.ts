@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { stagedUploadName } from './layout.js';
 
 export interface StagedUpload {
   path: string;
@@ -46,7 +47,7 @@ export async function stageUpload<T = never>(
   maxBytes: number,
   reader?: UploadReader<T>,
 ): Promise<StagedUpload & { read?: T }> {
-  const path = join(uploadDir, `${randomUUID()}.tar.gz`);
+  const path = join(uploadDir, stagedUploadName());
   const hash = createHash('sha256');
   let size = 0;
   const copy = reader ? new PassThrough({ highWaterMark: STAGING_BUFFER_BYTES }) : undefined;

@@ -1,0 +1,107 @@
+// The JSON documents the registry answers with, as they travel. The server's view builders
+// (registry/views.ts) and routes produce exactly these types and packctl reads them, so a change to an
+// answer is a change here that both sides see. The error answer's shape lives with the catalogue in errors.ts.
+
+/** `GET /v1/`: an empty object; clients call it to check their credentials. */
+export type RootAnswer = Record<string, never>;
+
+/** `GET`/`HEAD /health`: 200 when storage and index work, 503 with what failed otherwise. */
+export type HealthAnswer = { status: 'UP' } | { status: 'DOWN'; checks: Record<string, string> };
+
+/** One regular file of a version, its path relative to the pack root. */
+export interface PackFileEntry {
+  path: string;
+  size: number;
+  /** Lower-case hex SHA-256 of the file's bytes. */
+  sha256: string;
+}
+
+/** `GET /v1/packs/{name}/{ref}`, and the answer of a push (`POST /v1/packs`, 201). */
+export interface VersionDocument {
+  name: string;
+  /** As written in pack.json (`1.5`, `23.07.1`). */
+  version: string;
+  tags: readonly string[];
+  /** Content digest, `sha256:<hex>` over the files (see the contract). */
+  digest: string;
+  /** SHA-256 of the archive bytes as stored and served: the archive's ETag. */
+  archiveDigest: string;
+  size: number;
+  pushedAt: string;
+  pushedBy: string;
+  message: string | null;
+  /** The pack.json object, unknown keys kept. */
+  pack: Record<string, unknown>;
+  files: readonly PackFileEntry[];
+}
+
+/** One entry of `GET /v1/packs`; the fields come from the pack's highest version. */
+export interface PackSummary {
+  name: string;
+  displayName: string;
+  layer: string;
+  addonType: string | null;
+  cloudTypes: readonly string[];
+  logo: boolean;
+  latestVersion: string;
+  updatedAt: string;
+}
+
+/** A version as a pack document lists it. */
+export interface VersionEntry {
+  version: string;
+  digest: string;
+  size: number;
+  pushedAt: string;
+  pushedBy: string;
+}
+
+/** A tag as the pack document, the tag list and a tag write answer show it. */
+export interface TagEntry {
+  tag: string;
+  version: string;
+  /** A parent tag (`X.x`, `X.Y.x`), kept by the server. */
+  auto: boolean;
+}
+
+/** `GET /v1/packs/{name}`: the summary plus every version (ascending precedence) and tag. */
+export interface PackDocument extends PackSummary {
+  versions: readonly VersionEntry[];
+  tags: readonly TagEntry[];
+}
+
+/** `GET /v1/_catalog`, sorted by name and paginated. */
+export interface CatalogPage {
+  repositories: readonly string[];
+}
+
+/** `GET /v1/packs`, paginated by name. */
+export interface PackList {
+  packs: readonly PackSummary[];
+}
+
+/** `GET /v1/packs/{name}/tags`. `PUT .../tags/{tag}` answers one `TagEntry` (201 created, 200 moved). */
+export interface TagList {
+  tags: readonly TagEntry[];
+}
+
+export type HistoryAction = 'push' | 'force-push' | 'tag-add' | 'tag-delete' | 'delete';
+
+/** One event of a pack's history; fields that do not apply to the action are null. */
+export interface HistoryEvent {
+  /** Pages go on from the id of the last event seen (`?last=`). */
+  id: number;
+  pack: string;
+  at: string;
+  user: string;
+  action: HistoryAction;
+  version: string | null;
+  tag: string | null;
+  digest: string | null;
+  message: string | null;
+}
+
+/** `GET /v1/packs/{name}/history`, newest first and paginated. */
+export interface HistoryPage {
+  events: readonly HistoryEvent[];
+}
