@@ -1,18 +1,18 @@
-// The packs the bench pushes and downloads: a real community pack (nfs-subdir-external from the shared
-// fixtures) plus an incompressible payload, like the charts/*.tgz real packs carry, sized so the .tar.gz
+// The packs the bench pushes and downloads: the test suite's sample of a small community pack
+// (nfs-subdir-external, built in memory by test/helpers/sample-packs.ts, nothing read from outside the
+// repository) plus an incompressible payload, like the charts/*.tgz real packs carry, sized so the .tar.gz
 // is close to the wanted size. Every archive gets its own version, so each push stores new bytes.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
+import { samplePack } from '../../test/helpers/sample-packs.js';
 import { tarStream, type TarEntry } from './tar.js';
 
-export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/packs/', import.meta.url));
-const BASE_FIXTURE = 'nfs-subdir-external-4.0.13';
+const BASE_SAMPLE = 'nfs-subdir-external-4.0.13';
 const PAYLOAD_PATH = 'charts/bench-payload.tgz';
 
 export interface BenchPack {
@@ -29,17 +29,8 @@ export interface BenchPack {
 }
 
 async function fixtureEntries(): Promise<{ path: string; body: Buffer }[]> {
-  const root = join(FIXTURES_DIR, BASE_FIXTURE);
-  const entries: { path: string; body: Buffer }[] = [];
-  const walk = async (relative: string): Promise<void> => {
-    for (const entry of await readdir(join(root, relative), { withFileTypes: true })) {
-      const path = relative ? `${relative}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) entries.push({ path, body: await readFile(join(root, path)) });
-    }
-  };
-  await walk('');
-  return entries.sort((a, b) => a.path.localeCompare(b.path));
+  const files = await samplePack(BASE_SAMPLE).files();
+  return [...files].map(([path, body]) => ({ path, body })).sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** Random bytes on disk, written in 1 MiB chunks (a 50 MB buffer is exactly what the bench must not need). */
@@ -80,7 +71,7 @@ export async function buildPack(dir: string, spec: PackSpec): Promise<BenchPack>
   return { name: spec.name, version: spec.version, path, size: (await stat(path)).size, sha256: sha256.digest('hex'), sha1: sha1.digest('hex') };
 }
 
-/** The payload size that brings the archive to about `targetBytes` (the fixture itself compresses to ~5 KB). */
+/** The payload size that brings the archive to about `targetBytes` (the sample itself compresses to ~5 KB). */
 export async function payloadFor(dir: string, targetBytes: number): Promise<{ path: string; size: number } | undefined> {
   const bare = await buildPack(dir, { name: 'bench-probe', version: '0.0.1' });
   const size = targetBytes - bare.size - 1024;

@@ -19,11 +19,15 @@ import {
   fixtureNames,
   gzipBomb,
   minimalPackEntries,
+  extraFixtureNames,
   packFixture,
   rawTarEntries,
   sha256Hex,
   type RawEntry,
 } from '../../helpers/archives.js';
+import { PNG_SIGNATURE } from '../../helpers/png.js';
+import { REAL_PACK_FACTS, type PackFacts } from '../../helpers/real-pack-facts.js';
+import { LARGE_PAYLOAD_BYTES, MANY_FILES_TEMPLATES } from '../../helpers/sample-packs.js';
 
 const LIMITS: ArchiveLimits = { maxEntries: 10_000, maxUnpackedSize: 2 * 1024 ** 3 };
 
@@ -52,27 +56,22 @@ function packWith(...extra: RawEntry[]): Promise<Buffer> {
   return buildRawTarGz([...minimalPackEntries(), ...extra]);
 }
 
-describe('inspectArchive accepts every real pack', () => {
-  const expected: Record<string, { name: string; version: string; normalizedVersion: string; layer: string; group?: string; charts: number; kubeManifests: number }> = {
-    'akuity-agent-0.30.0-5.5.2026': { name: 'akuity-agent', version: '0.30.0-5.5.2026', normalizedVersion: '0.30.0-5.5.2026', layer: 'addon', charts: 1, kubeManifests: 0 },
-    'antrea-1.9.0': { name: 'antrea', version: '1.9.0', normalizedVersion: '1.9.0', layer: 'cni', charts: 1, kubeManifests: 0 },
-    'elastic-stack-0.19.0': { name: 'elastic-stack', version: '0.19.0', normalizedVersion: '0.19.0', layer: 'addon', charts: 1, kubeManifests: 0 },
-    'hello-universe-1.3.1': { name: 'hello-universe', version: '1.3.1', normalizedVersion: '1.3.1', layer: 'addon', charts: 0, kubeManifests: 1 },
-    'hello-universe-pack': { name: 'hellouniverse', version: '1.0.0', normalizedVersion: '1.0.0', layer: 'addon', charts: 0, kubeManifests: 1 },
-    'kubeflow-pipelines-1.5.0': { name: 'kubeflow-pipelines', version: '1.5', normalizedVersion: '1.5.0', layer: 'addon', charts: 0, kubeManifests: 2 },
-    'kubevious-1.0.10': { name: 'kubevious', version: '1.0.10', normalizedVersion: '1.0.10', layer: 'addon', charts: 1, kubeManifests: 0 },
-    'nfs-subdir-external-4.0.13': { name: 'csi-nfs-subdir-external', version: '4.0.13', normalizedVersion: '4.0.13', layer: 'csi', charts: 0, kubeManifests: 1 },
-    'oam-app-controller-0.0.3': { name: 'oam-app-controller', version: '0.0.3', normalizedVersion: '0.0.3', layer: 'addon', charts: 3, kubeManifests: 0 },
-    'outcold-26.04.4': { name: 'outcold-monitoring', version: '26.04.4', normalizedVersion: '26.4.4', layer: 'addon', charts: 1, kubeManifests: 0 },
-    'permission-manager-1.0.0': { name: 'permission-manager', version: '1.0.0', normalizedVersion: '1.0.0', layer: 'addon', charts: 0, kubeManifests: 1 },
-    'trident-operator-23.07.1': { name: 'csi-trident', version: '23.07.1', normalizedVersion: '23.7.1', layer: 'csi', charts: 1, kubeManifests: 0 },
+describe('inspectArchive accepts every sample pack', () => {
+  // The mirrors of real packs share their facts with the corpus tier; the extra shapes have their own.
+  const expected: Record<string, PackFacts> = {
+    ...REAL_PACK_FACTS,
+    'large-payload-1.0.0': { name: 'large-payload', version: '1.0.0', normalizedVersion: '1.0.0', layer: 'addon', charts: 1, kubeManifests: 0 },
+    'logo-and-docs-2.0': { name: 'logo-and-docs', version: '2.0', normalizedVersion: '2.0.0', layer: 'addon', charts: 0, kubeManifests: 1 },
+    'many-files-1.0.0': { name: 'many-dashboards', version: '1.0.0', normalizedVersion: '1.0.0', layer: 'addon', charts: 1, kubeManifests: 0 },
   };
+  const allFixtures = [...fixtureNames(), ...extraFixtureNames()];
 
-  it('has an expectation for each of the 12 fixtures', () => {
-    expect(fixtureNames()).toEqual(Object.keys(expected).sort());
+  it('has an expectation for each of the 12 mirrored fixtures and each extra shape', () => {
+    expect(fixtureNames()).toHaveLength(12);
+    expect([...allFixtures].sort()).toEqual(Object.keys(expected).sort());
   });
 
-  describe.each(fixtureNames())('%s', (folder) => {
+  describe.each(allFixtures)('%s', (folder) => {
     const want = expected[folder];
 
     it('is accepted under one top-level folder, which is stripped from the file paths', async () => {
@@ -103,6 +102,49 @@ describe('inspectArchive accepts every real pack', () => {
         expect(file.sha256).toBe(sha256Hex(bytes ?? Buffer.alloc(0)));
       }
     });
+  });
+
+  it('lists hidden files: the .helmignore of an unpacked chart, a .gitkeep', async () => {
+    const antrea = await inspectOk(await packFixture('antrea-1.9.0'));
+    expect(antrea.files.map((f) => f.path)).toContain('charts/antrea/.helmignore');
+    const docs = await inspectOk(await packFixture('logo-and-docs-2.0'));
+    expect(docs.files.find((f) => f.path === 'charts/.gitkeep')).toMatchObject({ size: 0, sha256: sha256Hex(Buffer.alloc(0)) });
+  });
+
+  it(`accepts a pack of about 5 MB and lists its chart at full size`, async () => {
+    const files = await fixtureFiles('large-payload-1.0.0');
+    const archive = await packFixture('large-payload-1.0.0');
+    expect(archive.length).toBeGreaterThan(LARGE_PAYLOAD_BYTES);
+    const pack = await inspectOk(archive);
+    const chart = pack.files.find((f) => f.path === 'charts/bundled-binaries-1.0.0.tgz');
+    expect(chart?.size).toBeGreaterThan(LARGE_PAYLOAD_BYTES);
+    expect(chart?.sha256).toBe(sha256Hex(files.get('charts/bundled-binaries-1.0.0.tgz') ?? Buffer.alloc(0)));
+  });
+
+  it('accepts a pack of more than 400 files, and refuses it when the entry limit is lower', async () => {
+    const archive = await packFixture('many-files-1.0.0');
+    const pack = await inspectOk(archive);
+    expect(pack.files.length).toBeGreaterThan(400);
+    expect(pack.files.filter((f) => f.path.startsWith('charts/dashboards/templates/dashboards/'))).toHaveLength(MANY_FILES_TEMPLATES);
+    expect(rulesOf(await problemsOf(archive, { ...LIMITS, maxEntries: 400 }))).toEqual(['too-many-entries']);
+  });
+
+  it('lists logo.png with the bytes of the PNG', async () => {
+    const files = await fixtureFiles('logo-and-docs-2.0');
+    const logo = files.get('logo.png') ?? Buffer.alloc(0);
+    expect(logo.subarray(0, 8)).toEqual(PNG_SIGNATURE);
+    const pack = await inspectOk(await packFixture('logo-and-docs-2.0'));
+    expect(pack.files.find((f) => f.path === 'logo.png')).toEqual({ path: 'logo.png', size: logo.length, sha256: sha256Hex(logo) });
+  });
+
+  it.each([
+    ['kubeflow-pipelines-1.5.0', '1.5', '1.5.0'],
+    ['trident-operator-23.07.1', '23.07.1', '23.7.1'],
+    ['outcold-26.04.4', '26.04.4', '26.4.4'],
+    ['akuity-agent-0.30.0-5.5.2026', '0.30.0-5.5.2026', '0.30.0-5.5.2026'],
+  ])('keeps the loose version of %s as written (%s) next to its normalised form (%s)', async (folder, version, normalizedVersion) => {
+    const pack = await inspectOk(await packFixture(folder));
+    expect(pack.manifest).toMatchObject({ version, normalizedVersion });
   });
 
   it('reads the blank group " " of akuity-agent as no group', async () => {
@@ -305,7 +347,7 @@ describe('inspectArchive refuses', () => {
   });
 
   it('more entries than the limit, stopping at the first one too many', async () => {
-    const archive = await packFixture('antrea-1.9.0');
+    const archive = await packFixture('many-files-1.0.0');
     const { stream, bytesRead } = countingReadable(archive, 4096);
     const result = await inspectArchive(stream, { ...LIMITS, maxEntries: 5 });
     expect(result.ok).toBe(false);

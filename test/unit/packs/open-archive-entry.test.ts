@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { ArchiveEntryTooLargeError, openArchiveEntry } from '../../../src/packs/archive.js';
-import { FIXTURES_DIR, buildRawTarGz, countingReadable, minimalPackEntries, packFixture, sha256Hex } from '../../helpers/archives.js';
+import { buildRawTarGz, countingReadable, fixtureFiles, minimalPackEntries, packFixture, sha256Hex } from '../../helpers/archives.js';
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -19,14 +17,14 @@ describe('openArchiveEntry', () => {
   it('streams the bytes of values.yaml', async () => {
     const stream = await openArchiveEntry(Readable.from([await packFixture(folder)]), `${folder}/values.yaml`);
     expect(stream).not.toBeNull();
-    expect(await readAll(stream as Readable)).toEqual(await readFile(join(FIXTURES_DIR, folder, 'values.yaml')));
+    expect(await readAll(stream as Readable)).toEqual((await fixtureFiles(folder)).get('values.yaml'));
   });
 
   it('streams the bytes of a chart archive', async () => {
     const chart = 'charts/kubevious-1.0.10.tgz';
     const stream = await openArchiveEntry(Readable.from([await packFixture(folder)]), `${folder}/${chart}`);
     const bytes = await readAll(stream as Readable);
-    expect(sha256Hex(bytes)).toBe(sha256Hex(await readFile(join(FIXTURES_DIR, folder, chart))));
+    expect(sha256Hex(bytes)).toBe(sha256Hex((await fixtureFiles(folder)).get(chart) ?? Buffer.alloc(0)));
   });
 
   it('finds a file at the archive root, however the path is spelled', async () => {

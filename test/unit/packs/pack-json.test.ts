@@ -1,16 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_PACK_JSON_BYTES, parsePackJson, validateManifest } from '../../../src/packs/pack-json.js';
-import { FIXTURES_DIR, fixtureNames } from '../../helpers/archives.js';
+import { extraFixtureNames, fixtureFiles, fixtureNames } from '../../helpers/archives.js';
 
 const valid = { name: 'nginx', displayName: 'Nginx', version: '1.2.3', layer: 'addon' };
 const rules = (result: { problems: { rule: string }[] }): string[] => result.problems.map((p) => p.rule);
 const paths = (result: { problems: { path?: string }[] }): (string | undefined)[] => result.problems.map((p) => p.path);
 
-describe('parsePackJson on real packs', () => {
-  it.each(fixtureNames())('accepts the pack.json of %s', (folder) => {
-    const result = parsePackJson(readFileSync(join(FIXTURES_DIR, folder, 'pack.json'), 'utf8'));
+describe('parsePackJson on the sample packs (the real ones: test/corpus)', () => {
+  it.each([...fixtureNames(), ...extraFixtureNames()])('accepts the pack.json of %s, its charts and manifests present', async (folder) => {
+    const files = await fixtureFiles(folder);
+    const result = parsePackJson(files.get('pack.json')?.toString('utf8') ?? '', new Set(files.keys()));
     expect(result.problems).toEqual([]);
     expect(result.manifest).toBeDefined();
   });
