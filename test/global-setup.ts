@@ -1,6 +1,7 @@
-// Builds dist/ once before the tests, with the project's build script (tsc -p tsconfig.build.json), so
-// the end-to-end tests run the built `packctl` exactly as it is published. The build is skipped when
-// dist/cli/packctl.js is newer than every source file, package.json and the tsconfig files.
+// Builds dist/ once before the tests of the `process` project (vitest.config.ts), with the project's build
+// script (tsc -p tsconfig.build.json), so the tests that start programs run the built `packctl` and
+// `pack-registry` exactly as they are published. The build is skipped when dist/cli/packctl.js is newer than
+// every source file, package.json and the tsconfig files. The in-process tests (`fast`) need no build.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,21 +1,11 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packFixture } from '../helpers/archives.js';
-import { ADMIN, pushArchive, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
+import { ADMIN, createTestApp, pushArchive, type TestApp } from '../helpers/app.js';
 import { blobFiles, walk } from '../helpers/storage.js';
 
-const started: TestRegistry[] = [];
-async function start(...args: Parameters<typeof startTestRegistry>): Promise<TestRegistry> {
-  const registry = await startTestRegistry(...args);
-  started.push(registry);
-  return registry;
-}
-afterEach(async () => {
-  for (const registry of started.splice(0)) await registry.destroy();
-});
-
-const admin = (registry: TestRegistry, path: string) => registry.get(path).auth(ADMIN.user, ADMIN.password);
+const admin = (registry: TestApp, path: string) => registry.get(path).auth(ADMIN.user, ADMIN.password);
 
 function blobPath(digest: string): string {
   const hex = digest.slice('sha256:'.length);
@@ -24,7 +14,7 @@ function blobPath(digest: string): string {
 
 describe('deleting versions', () => {
   it('deletes a version and its blob, and the pack once its last version is gone', async () => {
-    const registry = await start();
+    const registry = await createTestApp();
     const storage = join(registry.dir, 'storage');
     const first = await pushArchive(registry, await packFixture('hello-universe-1.3.1')).expect(201);
     const second = await pushArchive(
@@ -56,12 +46,12 @@ describe('deleting versions', () => {
 
 describe('restarts', () => {
   it('keeps every pack, version and archive across a restart', async () => {
-    const first = await start();
+    const first = await createTestApp();
     const archive = await packFixture('oam-app-controller-0.0.3');
     const pushed = await pushArchive(first, archive).expect(201);
     await first.stop();
 
-    const second = await start({ dir: first.dir });
+    const second = await createTestApp({ dir: first.dir });
     const version = await admin(second, '/v1/packs/oam-app-controller/0.0.3').expect(200);
     expect(version.body).toEqual(pushed.body);
     const downloaded = await admin(second, '/v1/packs/oam-app-controller/0.0.3/archive').buffer(true).expect(200);
@@ -72,7 +62,7 @@ describe('restarts', () => {
 
 describe('storage: inmemory', () => {
   it('pushes, lists, serves and deletes packs without writing to the storage folder', async () => {
-    const registry = await start({ env: { REGISTRY_STORAGE: 'inmemory' } });
+    const registry = await createTestApp({ env: { REGISTRY_STORAGE: 'inmemory' } });
     const archive = await packFixture('permission-manager-1.0.0');
     const pushed = await pushArchive(registry, archive).expect(201);
     expect((await admin(registry, '/v1/_catalog').expect(200)).body.repositories).toEqual(['permission-manager']);
@@ -84,23 +74,23 @@ describe('storage: inmemory', () => {
     expect(refused.body.errors[0].code).toBe('PACK_INVALID');
     await registry.del(`/v1/packs/permission-manager/${pushed.body.digest}`).auth(ADMIN.user, ADMIN.password).expect(204);
     await admin(registry, '/v1/packs/permission-manager').expect(404);
-    // Only the htpasswd file and the certificates live in the test folder; no storage folder was made.
+    // Only the htpasswd file lives in the test folder (the app has no certificates); no storage folder was made.
     const files = (await walk(registry.dir)).map((path) => path.slice(registry.dir.length + 1));
-    expect(files.sort()).toEqual(['certs/tls.crt', 'certs/tls.key', 'htpasswd']);
+    expect(files.sort()).toEqual(['htpasswd']);
   });
 
   it('starts empty every time', async () => {
-    const first = await start({ env: { REGISTRY_STORAGE: 'inmemory' } });
+    const first = await createTestApp({ env: { REGISTRY_STORAGE: 'inmemory' } });
     await pushArchive(first, await packFixture('permission-manager-1.0.0')).expect(201);
     await first.stop();
-    const second = await start({ dir: first.dir, env: { REGISTRY_STORAGE: 'inmemory' } });
+    const second = await createTestApp({ dir: first.dir, env: { REGISTRY_STORAGE: 'inmemory' } });
     expect((await admin(second, '/v1/_catalog').expect(200)).body.repositories).toEqual([]);
   });
 });
 
 describe('/health', () => {
   it('answers 503 DOWN naming the storage check when storage cannot be written', async () => {
-    const registry = await start();
+    const registry = await createTestApp();
     const uploads = join(registry.dir, 'storage', 'uploads');
     await rm(uploads, { recursive: true });
     await writeFile(uploads, 'not a folder');
@@ -114,8 +104,8 @@ describe('/health', () => {
   });
 
   it('answers 503 DOWN naming the index check when the index is unusable', async () => {
-    const registry = await start();
-    (registry.running.registry as unknown as { db: { close(): void } }).db.close();
+    const registry = await createTestApp();
+    (registry.registry as unknown as { db: { close(): void } }).db.close();
     const response = await registry.get('/health').expect(503);
     expect(response.body.checks.index).toMatch(/^DOWN/);
     expect(response.body.checks.storage).toBe('UP');
@@ -124,7 +114,7 @@ describe('/health', () => {
 
 describe('unknown endpoints', () => {
   it('answers 404 in the contract error shape', async () => {
-    const registry = await start();
+    const registry = await createTestApp();
     const response = await admin(registry, '/v1/nothing/here/at/all/really').expect(404);
     expect(response.body.errors[0].code).toBe('NOT_FOUND');
   });

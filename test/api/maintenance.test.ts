@@ -2,21 +2,20 @@
 // documents follow the index: every tag change rewrites the documents of the versions it touches.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilesystemBlobStore } from '../../src/blobstore/filesystem.js';
-import { FilesystemMetadataStore } from '../../src/blobstore/metadata.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FilesystemBlobStore } from '../../src/storage/blobs/filesystem.js';
+import { FilesystemMetadataStore } from '../../src/storage/metadata/filesystem.js';
 import { Db } from '../../src/db/db.js';
 import { rebuildIndex } from '../../src/registry/maintenance.js';
 import { packFixture } from '../helpers/archives.js';
-import { ADMIN, pushArchive, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
+import { ADMIN, createTestApp, pushArchive, type TestApp } from '../helpers/app.js';
 
-let registry: TestRegistry;
+let registry: TestApp;
 let root: string;
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await createTestApp();
   root = join(registry.dir, 'storage');
 });
-afterAll(() => registry.destroy());
 
 describe('rebuildIndex', () => {
   it('restores versions, version and user tags, derived parent tags and one push event each', async () => {

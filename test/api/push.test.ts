@@ -1,22 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRawTarGz, fixtureNames, gzipBomb, packFixture } from '../helpers/archives.js';
-import { ADMIN, READER, pushArchive, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
+import { ADMIN, READER, pushArchive, createTestApp, type TestApp } from '../helpers/app.js';
 import { blobFiles, snapshotStorage } from '../helpers/storage.js';
 
-let registry: TestRegistry;
+let registry: TestApp;
 let storageRoot: string;
 
 beforeAll(async () => {
-  registry = await startTestRegistry({
+  registry = await createTestApp({
     // Small limits so the limit refusals are cheap to provoke.
     env: { REGISTRY_LIMITS_MAXUPLOADSIZE: String(4 * 1024 * 1024), REGISTRY_LIMITS_MAXENTRIES: '500' },
   });
   storageRoot = join(registry.dir, 'storage');
 });
-afterAll(() => registry.destroy());
 
 function sha256(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -162,15 +161,11 @@ describe('refusals leave storage exactly as it was', () => {
   });
 
   it('refuses an archive that unpacks to more than limits.maxunpackedsize', async () => {
-    const local = await startTestRegistry({ env: { REGISTRY_LIMITS_MAXUNPACKEDSIZE: String(1024 * 1024) } });
-    try {
-      const before = await snapshotStorage(join(local.dir, 'storage'));
-      const response = await pushArchive(local, await gzipBomb(64 * 1024 * 1024)).expect(400);
-      expect(response.body.errors[0].code).toBe('PACK_INVALID');
-      expect(await snapshotStorage(join(local.dir, 'storage'))).toEqual(before);
-    } finally {
-      await local.destroy();
-    }
+    const local = await createTestApp({ env: { REGISTRY_LIMITS_MAXUNPACKEDSIZE: String(1024 * 1024) } });
+    const before = await snapshotStorage(join(local.dir, 'storage'));
+    const response = await pushArchive(local, await gzipBomb(64 * 1024 * 1024)).expect(400);
+    expect(response.body.errors[0].code).toBe('PACK_INVALID');
+    expect(await snapshotStorage(join(local.dir, 'storage'))).toEqual(before);
   });
 
   it('refuses a corrupt gzip stream', async () => {

@@ -1,16 +1,21 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES_DIR, packFixture } from '../helpers/archives.js';
-import { READER, pushArchive, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureFiles, packFixture } from '../helpers/archives.js';
+import { READER, pushArchive, createTestApp, type TestApp } from '../helpers/app.js';
 
-let registry: TestRegistry;
+let registry: TestApp;
 const pushed: Record<string, { digest: string; archiveDigest: string; version: string; archive: Buffer }> = {};
+
+/** One file of a fixture pack, as pushed. */
+async function fixtureFile(folder: string, path: string): Promise<Buffer> {
+  const body = (await fixtureFiles(folder)).get(path);
+  if (!body) throw new Error(`${folder} has no ${path}`);
+  return body;
+}
 
 const reader = (path: string) => registry.get(path).auth(READER.user, READER.password);
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await createTestApp();
   for (const folder of ['antrea-1.9.0', 'hello-universe-1.3.1', 'trident-operator-23.07.1', 'kubeflow-pipelines-1.5.0', 'akuity-agent-0.30.0-5.5.2026']) {
     const archive = await packFixture(folder);
     const response = await pushArchive(registry, archive).expect(201);
@@ -25,7 +30,6 @@ beforeAll(async () => {
   });
   await pushArchive(registry, newer).expect(201);
 });
-afterAll(() => registry.destroy());
 
 describe('catalog and lists', () => {
   it('answers GET /v1/ with {} for valid credentials', async () => {
@@ -96,7 +100,7 @@ describe('one pack and one version', () => {
     expect(byString.body).toMatchObject({ name: 'csi-trident', version: '23.07.1', digest: trident.digest });
     expect(byString.body.pack.displayName).toBe('Trident');
     expect(byString.body.files.find((file: { path: string }) => file.path === 'values.yaml')).toMatchObject({
-      size: (await readFile(join(FIXTURES_DIR, 'trident-operator-23.07.1', 'values.yaml'))).length,
+      size: (await fixtureFile('trident-operator-23.07.1', 'values.yaml')).length,
     });
     const normalised = await reader('/v1/packs/csi-trident/23.7.1').expect(200);
     expect(normalised.body.version).toBe('23.07.1');
@@ -156,21 +160,21 @@ describe('archives', () => {
 
 describe('files of a pack', () => {
   it('serves values.yaml, README.md and logo.png byte for byte with a content type from the extension', async () => {
-    const folder = join(FIXTURES_DIR, 'hello-universe-1.3.1');
+    const fixture = (path: string) => fixtureFile('hello-universe-1.3.1', path);
     const values = await reader('/v1/packs/hello-universe/1.3.1/files/values.yaml').expect(200);
-    expect(values.text).toBe(await readFile(join(folder, 'values.yaml'), 'utf8'));
+    expect(values.text).toBe((await fixture('values.yaml')).toString('utf8'));
     expect(values.headers['content-type']).toMatch(/yaml/);
     const readme = await reader('/v1/packs/hello-universe/1.3.1/files/README.md').expect(200);
-    expect(readme.text).toBe(await readFile(join(folder, 'README.md'), 'utf8'));
+    expect(readme.text).toBe((await fixture('README.md')).toString('utf8'));
     expect(readme.headers['content-type']).toMatch(/markdown/);
     const logo = await reader('/v1/packs/hello-universe/1.3.1/files/logo.png').buffer(true).expect(200);
     expect(logo.headers['content-type']).toBe('image/png');
-    expect(Buffer.compare(logo.body as Buffer, await readFile(join(folder, 'logo.png')))).toBe(0);
+    expect(Buffer.compare(logo.body as Buffer, await fixture('logo.png'))).toBe(0);
   });
 
   it('serves a file in a subfolder, such as a manifest', async () => {
     const manifest = await reader('/v1/packs/hello-universe/1.3.1/files/manifests/hello-universe.yaml').expect(200);
-    expect(manifest.text).toBe(await readFile(join(FIXTURES_DIR, 'hello-universe-1.3.1', 'manifests', 'hello-universe.yaml'), 'utf8'));
+    expect(manifest.text).toBe((await fixtureFile('hello-universe-1.3.1', 'manifests/hello-universe.yaml')).toString('utf8'));
   });
 
   it('answers 404 FILE_NOT_FOUND for a path the pack does not hold', async () => {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { packFixture } from '../helpers/archives.js';
-import { ADMIN, READER, pushArchive, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
+import { ADMIN, READER, pushArchive, createTestApp, type TestApp } from '../helpers/app.js';
 
-let registry: TestRegistry;
+let registry: TestApp;
 const read = (path: string) => registry.get(path).auth(READER.user, READER.password);
 const putTag = (pack: string, tag: string, reference: string) =>
   registry.put(`/v1/packs/${pack}/tags/${tag}`).auth(ADMIN.user, ADMIN.password).send({ reference });
@@ -30,9 +30,8 @@ async function parentTags(name: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await createTestApp();
 });
-afterAll(() => registry.destroy());
 
 describe('tags', () => {
   it('creates the version tag [group__]version on every push', async () => {

@@ -3,12 +3,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFiles } from '../helpers/archives.js';
-import { errorLines, loggedInUser, makePackctlUser, packctlTempDir, removePackctlTempDirs, runInTerminal, serverOf, writePackFolder } from '../helpers/packctl.js';
+import { errorLines, loggedInUser, makePackctlUser, packctlTempDir, runInTerminal, serverOf, writePackFolder } from '../helpers/packctl.js';
 import { ADMIN, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from '../helpers/process.js';
-
-afterAll(removePackctlTempDirs);
 
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 

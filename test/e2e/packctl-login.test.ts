@@ -2,7 +2,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, makePackctlUser, removePackctlTempDirs, serverOf } from '../helpers/packctl.js';
+import { errorLines, makePackctlUser, serverOf } from '../helpers/packctl.js';
 import { ADMIN, READER, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 let registry: TestRegistry;
@@ -14,7 +14,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await registry.destroy();
-  await removePackctlTempDirs();
 });
 
 function base64(text: string): string {

@@ -5,7 +5,7 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRawTarGz, fixtureFiles } from '../helpers/archives.js';
-import { errorLines, loggedInUser, makePackctlUser, packctlTempDir, type PackctlUser, readTree, removePackctlTempDirs, writePackFolder } from '../helpers/packctl.js';
+import { errorLines, loggedInUser, makePackctlUser, packctlTempDir, type PackctlUser, readTree, writePackFolder } from '../helpers/packctl.js';
 import { startArchiveProxy, type ArchiveAnswer } from '../helpers/packctl-proxy.js';
 import { ADMIN, READER, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -45,7 +45,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await registry.destroy();
-  await removePackctlTempDirs();
 });
 
 describe('packctl pack ls', () => {

@@ -2,7 +2,7 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFiles } from '../helpers/archives.js';
-import { errorLines, loggedInUser, packctlTempDir, type PackctlUser, removePackctlTempDirs, writePackFolder } from '../helpers/packctl.js';
+import { errorLines, loggedInUser, packctlTempDir, type PackctlUser, writePackFolder } from '../helpers/packctl.js';
 import { ADMIN, READER, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 let registry: TestRegistry;
@@ -27,7 +27,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await registry.destroy();
-  await removePackctlTempDirs();
 });
 
 describe('packctl pack tag', () => {

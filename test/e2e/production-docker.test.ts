@@ -3,7 +3,7 @@
 // default config must load, and the server must start through the image's entrypoint with the image's
 // environment and CMD (paths under /data, /auth, /certs, /etc mapped to a temporary folder) and answer
 // /health — with the exact variables of the Spectro docs' `docker run`.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { generateSelfSigned } from '../../src/http/tls.js';
 import { packFixture } from '../helpers/archives.js';
 import { makeTempDir, writeHtpasswd } from '../helpers/files.js';
-import { cleanEnv, REPO_ROOT } from '../helpers/process.js';
+import { cleanEnv, REPO_ROOT, spawnInGroup } from '../helpers/process.js';
 
 interface Instruction {
   keyword: string;
@@ -172,7 +172,7 @@ describe('Dockerfile', () => {
 
 describe('the image, run as the Spectro docs run it', () => {
   let root: string;
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
   afterAll(() => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
   });
@@ -216,7 +216,7 @@ describe('the image, run as the Spectro docs run it', () => {
       PACK_REGISTRY_USER: asRoot ? 'nobody' : `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
     };
     const entrypoint = local(imageEntrypoint[0]!).replace(/^docker-entrypoint\.sh$/, join(REPO_ROOT, 'docker', 'docker-entrypoint.sh'));
-    child = spawn('sh', [entrypoint, ...imageCmd.map(local)], { cwd: root, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawnInGroup('sh', [entrypoint, ...imageCmd.map(local)], { cwd: root, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -18,7 +18,7 @@ let dir: string;
 let storage: string;
 const servers: RegistryProcess[] = [];
 afterEach(async () => {
-  for (const server of servers.splice(0)) await server.process.stop('SIGKILL');
+  for (const server of servers.splice(0)) await server.process.shutDown();
 });
 
 async function start(env: Record<string, string> = {}): Promise<RegistryProcess> {

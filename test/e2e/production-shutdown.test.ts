@@ -70,7 +70,7 @@ async function uploadReceiving(): Promise<void> {
 
 const servers: RegistryProcess[] = [];
 afterEach(async () => {
-  for (const server of servers.splice(0)) await server.process.stop('SIGKILL');
+  for (const server of servers.splice(0)) await server.process.shutDown();
 });
 
 async function start(env: Record<string, string> = {}): Promise<RegistryProcess> {

@@ -10,7 +10,7 @@ import { runServerCommand, startServerProcess, type RunningProcess } from '../he
 
 const running: RunningProcess[] = [];
 afterEach(async () => {
-  for (const server of running.splice(0)) await server.stop('SIGKILL');
+  for (const server of running.splice(0)) await server.shutDown();
 });
 
 function serve(args: string[], cwd: string, env: Record<string, string> = {}): RunningProcess {

@@ -1,7 +1,8 @@
 import bcrypt from 'bcrypt';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { whenDone } from './cleanup.js';
 
 /** bcrypt cost 4: the real algorithm, as cheap as it allows, so tests stay quick. */
 export async function writeHtpasswd(path: string, users: { user: string; password: string }[], cost = 4): Promise<void> {
@@ -12,7 +13,12 @@ export async function writeHtpasswd(path: string, users: { user: string; passwor
   await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
+/**
+ * A new folder under the system temporary folder, removed when the current test ends (or, made outside a
+ * test, when the file ends) — whether the test passed or not.
+ */
 export async function makeTempDir(prefix = 'pack-registry-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  whenDone(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
-

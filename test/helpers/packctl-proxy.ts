@@ -3,6 +3,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { whenDone } from './cleanup.js';
 import type { TestRegistry } from './registry.js';
 
 export interface ArchiveAnswer {
@@ -13,6 +14,7 @@ export interface ArchiveAnswer {
 export interface TestProxy {
   /** `127.0.0.1:PORT`. */
   server: string;
+  /** Done by itself when the test or file ends; calling it twice is fine. */
   close(): Promise<void>;
 }
 
@@ -43,12 +45,12 @@ export async function startArchiveProxy(
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const { port } = proxy.address() as AddressInfo;
-  return {
-    server: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        proxy.close(() => resolve());
-        proxy.closeAllConnections();
-      }),
-  };
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= new Promise<void>((resolve) => {
+      proxy.close(() => resolve());
+      proxy.closeAllConnections();
+    }));
+  whenDone(close);
+  return { server: `127.0.0.1:${port}`, close };
 }

@@ -1,25 +1,25 @@
 // Run the built packctl (dist/cli/packctl.js, built by test/global-setup.ts) as a child process, the way
 // a user does, with its own home folder and certs.d so no test ever reads the real ~/.spectro or /etc.
-import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir } from './files.js';
+import { spawnInGroup } from './process.js';
 import { ADMIN, type TestRegistry } from './registry.js';
 
 export const PACKCTL = fileURLToPath(new URL('../../dist/cli/packctl.js', import.meta.url));
 
-const createdDirs: string[] = [];
-
-/** A temporary folder removed by removePackctlTempDirs (call it in afterAll). */
-export async function packctlTempDir(prefix = 'packctl-test-'): Promise<string> {
-  const dir = await makeTempDir(prefix);
-  createdDirs.push(dir);
-  return dir;
+/** A temporary folder, removed when the test (or, made outside a test, the file) ends. */
+export function packctlTempDir(prefix = 'packctl-test-'): Promise<string> {
+  return makeTempDir(prefix);
 }
 
-export async function removePackctlTempDirs(): Promise<void> {
-  await Promise.all(createdDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+/** The pipes of a child spawned with `stdio: 'pipe'`. */
+function pipesOf(child: ChildProcess) {
+  const { stdin, stdout, stderr } = child;
+  if (!stdin || !stdout || !stderr) throw new Error('spawned without pipes');
+  return { stdin, stdout, stderr };
 }
 
 export interface PackctlResult {
@@ -54,12 +54,13 @@ export function serverOf(registry: TestRegistry): string {
 
 export function runPackctl(args: string[], home: string, certsDir: string, options: PackctlRunOptions = {}): Promise<PackctlResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, PACKCTL_CERTS_DIR: certsDir, ...options.env };
-  const child = spawn(process.execPath, [PACKCTL, '--home', home, ...args], { cwd: options.cwd ?? home, env, stdio: 'pipe' });
+  const child = spawnInGroup(process.execPath, [PACKCTL, '--home', home, ...args], { cwd: options.cwd ?? home, env, stdio: 'pipe' });
+  const pipes = pipesOf(child);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  child.stdin.end(options.stdin ?? '');
+  pipes.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  pipes.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  pipes.stdin.end(options.stdin ?? '');
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -156,15 +157,16 @@ function shellQuote(arg: string): string {
 export function runInTerminal(user: PackctlUser, args: string[], steps: TerminalStep[] = []): Promise<PackctlResult> {
   const command = [process.execPath, PACKCTL, '--home', user.home, ...args].map(shellQuote).join(' ');
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: user.home, PACKCTL_CERTS_DIR: user.certsDir, TERM: 'xterm', COLUMNS: '120' };
-  const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: 'pipe' });
+  const child = spawnInGroup('script', ['-qec', command, '/dev/null'], { env, stdio: 'pipe' });
+  const pipes = pipesOf(child);
   let output = '';
   const pending = [...steps];
-  child.stdout.on('data', (chunk: Buffer) => {
+  pipes.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
     const next = pending[0];
     if (next && next.waitFor.test(output)) {
       pending.shift();
-      child.stdin.write(next.type);
+      pipes.stdin.write(next.type);
     }
   });
   return new Promise((resolve, reject) => {

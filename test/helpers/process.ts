@@ -1,11 +1,33 @@
 // Run the real command-line programs as child processes, the way a user does.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { whenDone } from './cleanup.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SERVER_ENTRY = fileURLToPath(new URL('../../src/cli/pack-registry.ts', import.meta.url));
-// By URL: `--import tsx` would be resolved from the child's working directory, a temporary folder.
-const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+// The built server (test/global-setup.ts builds dist/ for the projects that start processes): what the image
+// runs, and one process, so a signal sent to the child reaches the server itself.
+export const SERVER_ENTRY = fileURLToPath(new URL('../../dist/cli/pack-registry.js', import.meta.url));
+
+/**
+ * spawn(), as the leader of a new process group that is killed as a whole (SIGKILL) when the current test or
+ * file ends, however it ends: a wrapper (sh, script) cannot leave its own children running either.
+ */
+export function spawnInGroup(command: string, args: string[], options: SpawnOptions): ChildProcess {
+  const child = spawn(command, args, { ...options, detached: true });
+  whenDone(() => killGroup(child));
+  return child;
+}
+
+/** SIGKILL to every process in the child's group, if any is left. */
+export function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (error) {
+    // ESRCH: the whole group is gone already.
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -15,6 +37,11 @@ export interface RunningProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * SIGTERM, then SIGKILL to its whole group unless it exits within `graceMs`: how a test's cleanup ends a
+   * server, so that it removes its own temporary files (SIGKILL alone leaves them) yet cannot hang the run.
+   */
+  shutDown(graceMs?: number): Promise<void>;
 }
 
 /** Environment without the caller's REGISTRY_* variables, so tests start from the embedded defaults. */
@@ -25,26 +52,33 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 export function startServerProcess(args: string[], options: { cwd: string; env?: Record<string, string>; stdin?: string }): RunningProcess {
-  // One process, tsx as a loader: a signal sent to the child reaches the server itself (the tsx CLI would be
-  // a wrapper process that cannot pass SIGKILL on).
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_ENTRY, ...args], {
-    cwd: options.cwd,
-    env: cleanEnv(options.env),
-    stdio: 'pipe',
-  });
+  const child = spawnInGroup(process.execPath, [SERVER_ENTRY, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: 'pipe' });
+  const { stdout, stderr, stdin } = child;
+  if (!stdout || !stderr || !stdin) throw new Error('spawned without pipes');
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
-  child.stdout.on('data', (chunk: Buffer) => {
+  stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString('utf8');
     for (const listener of listeners) listener();
   });
-  child.stderr.on('data', (chunk: Buffer) => {
+  stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString('utf8');
   });
   // Always closed: a command that reads standard input must see its end, never wait for a terminal.
-  child.stdin.end(options.stdin);
+  stdin.end(options.stdin);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const isRunning = () => child.exitCode === null && child.signalCode === null;
+  const shutDown = async (graceMs = 5_000) => {
+    if (isRunning()) child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([exited, graceOver]);
+    clearTimeout(timer);
+    killGroup(child);
+  };
+  // Newer than spawnInGroup's SIGKILL, so it runs first (cleanups run newest first).
+  whenDone(shutDown);
   return {
     child,
     stdout: () => out,
@@ -78,9 +112,10 @@ export function startServerProcess(args: string[], options: { cwd: string; env?:
       });
     },
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (isRunning()) child.kill(signal);
       return exited;
     },
+    shutDown,
   };
 }
 

@@ -1,7 +1,7 @@
-// A multipart push written by hand over node:https, so a test controls exactly when each byte is sent:
+// A multipart push written by hand over node:http(s), so a test controls exactly when each byte is sent:
 // slow uploads, uploads that stop half-way, uploads larger than the limit.
-import { request } from 'node:https';
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface RawUpload {
   request: ClientRequest;
@@ -17,7 +17,8 @@ export interface RawUpload {
 
 export function startRawUpload(
   url: string,
-  options: { ca: Buffer; user: string; password: string; archive: Buffer; chunked?: boolean; localAddress?: string },
+  /** `ca` trusts an https server's certificate; an http URL (the in-process app) needs none. */
+  options: { ca?: Buffer; user: string; password: string; archive: Buffer; chunked?: boolean; localAddress?: string },
 ): RawUpload {
   const boundary = `----pack-registry-test-${Date.now()}`;
   const head = Buffer.from(
@@ -30,7 +31,10 @@ export function startRawUpload(
   };
   if (!options.chunked) headers['Content-Length'] = head.length + options.archive.length + tail.length;
   const target = new URL('/v1/packs', url);
-  const req = request(target, { method: 'POST', ca: options.ca, headers, localAddress: options.localAddress });
+  const req =
+    target.protocol === 'https:'
+      ? httpsRequest(target, { method: 'POST', ca: options.ca, headers, localAddress: options.localAddress })
+      : httpRequest(target, { method: 'POST', headers, localAddress: options.localAddress });
   let sent = 0;
   let offset = 0;
   const response = new Promise<{ status: number; headers: IncomingMessage['headers']; body: unknown }>((resolve, reject) => {

@@ -1,19 +1,18 @@
 // Start the real registry for a test: real HTTPS on 127.0.0.1 with a generated self-signed certificate,
-// a real bcrypt htpasswd file, real SQLite and blob files in a temporary folder.
+// a real bcrypt htpasswd file, real SQLite and blob files in a temporary folder. For what needs the listener
+// itself (TLS, socket timeouts, lingering close) and for packctl as a child process; API behaviour is tested
+// faster against the app alone (app.ts), composed the same way.
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import request from 'supertest';
 import { startRegistry, type RunningRegistry } from '../../src/cli/serve.js';
-import { loadConfig } from '../../src/config/load.js';
 import type { RegistryConfig } from '../../src/config/schema.js';
-import { makeTempDir, writeHtpasswd } from './files.js';
+import { whenDone } from './cleanup.js';
+import { prepareRegistryFolder, type RegistryFolderOptions } from './registry-folder.js';
 
 export { makeTempDir, writeHtpasswd } from './files.js';
-
-export const ADMIN = { user: 'admin', password: 'admin-secret' };
-// A reader whose password contains colons: Basic auth must split at the first colon only.
-export const READER = { user: 'reader', password: 'read:only:pass' };
+export { pushArchive } from './push.js';
+export { ADMIN, READER } from './users.js';
 
 export interface TestRegistry {
   dir: string;
@@ -29,36 +28,17 @@ export interface TestRegistry {
   put(path: string): request.Test;
   del(path: string): request.Test;
   stop(): Promise<void>;
-  /** Stop and remove the temporary folder. */
+  /**
+   * Stop, and remove the folder unless the test passed it in (`dir`). Done by itself when the test or file
+   * ends; calling it twice is fine.
+   */
   destroy(): Promise<void>;
 }
 
-export interface TestRegistryOptions {
-  /** Reuse a folder (to prove a restart keeps data); a new one by default. */
-  dir?: string;
-  /** Extra REGISTRY_* variables. */
-  env?: Record<string, string>;
-  writeUsers?: boolean;
-}
+export type TestRegistryOptions = RegistryFolderOptions;
 
 export async function startTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
-  const dir = options.dir ?? (await makeTempDir());
-  const htpasswdPath = join(dir, 'htpasswd');
-  if (options.writeUsers !== false) await writeHtpasswd(htpasswdPath, [ADMIN, READER]);
-  const { config } = loadConfig({
-    cwd: dir,
-    env: {
-      REGISTRY_HTTP_ADDR: '127.0.0.1:0',
-      // Naming a root folder selects the filesystem driver, so only when the test did not pick another.
-      ...(options.env?.REGISTRY_STORAGE ? {} : { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(dir, 'storage') }),
-      REGISTRY_AUTH_HTPASSWD_PATH: htpasswdPath,
-      REGISTRY_AUTH_HTPASSWD_REALM: 'Test Realm',
-      REGISTRY_HTTP_TLS_CERTIFICATE: join(dir, 'certs', 'tls.crt'),
-      REGISTRY_HTTP_TLS_KEY: join(dir, 'certs', 'tls.key'),
-      REGISTRY_LOG_LEVEL: 'error',
-      ...options.env,
-    },
-  });
+  const { dir, config, madeFolder } = await prepareRegistryFolder(options);
   const running = await startRegistry(config, { logger: pino({ level: 'silent' }), announce: () => {} });
   const ca = config.http.tls.enabled ? await readFile(config.http.tls.certificate) : Buffer.alloc(0);
   const trust = (test: request.Test) => (config.http.tls.enabled ? test.ca(ca) : test);
@@ -69,6 +49,11 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     stopped = true;
     await running.stop();
   };
+  const destroy = async () => {
+    await stop();
+    if (madeFolder) await rm(dir, { recursive: true, force: true });
+  };
+  whenDone(destroy);
   return {
     dir,
     url: running.url,
@@ -81,21 +66,6 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     put: (path) => trust(agent.put(path)),
     del: (path) => trust(agent.delete(path)),
     stop,
-    destroy: async () => {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    destroy,
   };
-}
-
-/** Push an archive as the admin; returns the supertest response (not asserted here). */
-export function pushArchive(
-  registry: TestRegistry,
-  archive: Buffer,
-  fields: Record<string, string> = {},
-  as: { user: string; password: string } = ADMIN,
-): request.Test {
-  let test = registry.post('/v1/packs').auth(as.user, as.password);
-  for (const [name, value] of Object.entries(fields)) test = test.field(name, value);
-  return test.attach('pack', archive, { filename: 'pack.tar.gz', contentType: 'application/gzip' });
 }

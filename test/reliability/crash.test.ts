@@ -2,10 +2,10 @@
 // PACK_REGISTRY_TEST_KILL_AT), and once from outside while the body is still arriving. After a restart the
 // pushed version is either complete or absent, no staging file is left, every index row has its blob, and a
 // blob without a row is what `pack-registry gc` reports.
-import { readdir } from 'node:fs/promises';
+import { cp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { packFixture } from '../helpers/archives.js';
 import { ADMIN, READER, makeTempDir, writeHtpasswd } from '../helpers/registry.js';
 import { runServerCommand, type RunningProcess } from '../helpers/process.js';
@@ -17,7 +17,7 @@ export const KILL_POINTS = ['receiving', 'received', 'validated', 'blob-stored',
 
 const running: RegistryProcess[] = [];
 afterEach(async () => {
-  for (const server of running.splice(0)) await server.process.stop('SIGKILL');
+  for (const server of running.splice(0)) await server.process.shutDown();
 });
 
 async function serverIn(dir: string, env: Record<string, string> = {}): Promise<RegistryProcess & { server: RunningProcess }> {
@@ -27,16 +27,24 @@ async function serverIn(dir: string, env: Record<string, string> = {}): Promise<
 }
 
 describe('a push killed at any point', () => {
-  it.each(KILL_POINTS)('leaves the complete version or no trace of it when killed at "%s"', async (point) => {
-    const dir = await makeTempDir();
-    await writeHtpasswd(join(dir, 'htpasswd'), [ADMIN, READER]);
-    const archive = await packFixture('hello-universe-1.3.1');
-
-    // An earlier, complete version that must survive whatever happens next.
-    const before = await serverIn(dir);
-    const kept = await packFixture('hello-universe-pack');
+  /** A stopped registry's folder (users, certificate, storage) holding an earlier, complete version. */
+  let seeded: string;
+  let kept: Buffer;
+  beforeAll(async () => {
+    seeded = await makeTempDir();
+    await writeHtpasswd(join(seeded, 'htpasswd'), [ADMIN, READER]);
+    const before = await serverIn(seeded);
+    kept = await packFixture('hello-universe-pack');
     await request(before.url).post('/v1/packs').ca(before.ca).auth(ADMIN.user, ADMIN.password).attach('pack', kept, 'p.tar.gz').expect(201);
     expect(await before.server.stop('SIGTERM')).toBe(0);
+  });
+
+  it.each(KILL_POINTS)('leaves the complete version or no trace of it when killed at "%s"', async (point) => {
+    // An earlier, complete version that must survive whatever happens next: a copy of the seeded folder, as
+    // a server stopped cleanly left it (one server start and push for all the kill points, not one each).
+    const dir = await makeTempDir();
+    await cp(seeded, dir, { recursive: true });
+    const archive = await packFixture('hello-universe-1.3.1');
 
     const first = await serverIn(dir, point === 'receiving' ? {} : { PACK_REGISTRY_TEST_KILL_AT: point });
 

@@ -1,20 +1,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/index.js';
 import type { LoadConfigOptions } from '../../../src/config/index.js';
+import { whenDone } from '../../helpers/cleanup.js';
 
-const directories: string[] = [];
-
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
-
-/** A fresh directory that is removed after the test. */
+/**
+ * A fresh directory that is removed after the test. Registered per call, not by a module-level afterEach: test
+ * files share this module (vitest `isolate: false`), and a hook registered at import would serve only the first.
+ */
 export function temporaryDirectory(): string {
   const directory = mkdtempSync(join(tmpdir(), 'pack-registry-config-'));
-  directories.push(directory);
+  whenDone(() => rmSync(directory, { recursive: true, force: true }));
   return directory;
 }
 

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { packFixture } from '../helpers/archives.js';
-import { ADMIN, READER, pushArchive, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
+import { ADMIN, READER, createTestApp, pushArchive, type TestApp } from '../helpers/app.js';
 import { startRawUpload } from '../helpers/raw-upload.js';
 
-let registry: TestRegistry;
+let registry: TestApp;
 beforeAll(async () => {
   // Room for every racing upload at once: the concurrent-upload limit is tested elsewhere.
-  registry = await startTestRegistry({ env: { REGISTRY_LIMITS_MAXCONCURRENTUPLOADS: '32' } });
+  registry = await createTestApp({ env: { REGISTRY_LIMITS_MAXCONCURRENTUPLOADS: '32' } });
 });
-afterAll(() => registry.destroy());
 
 const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const variant = (name: string, version: string, values: string) =>
@@ -83,7 +82,7 @@ describe('concurrent pushes', () => {
 
   it('keeps answering reads while a long upload is in progress', async () => {
     const archive = await variant('slow', '1.0.0', 'slow: true\n');
-    const upload = startRawUpload(registry.url, { ca: registry.ca, user: ADMIN.user, password: ADMIN.password, archive });
+    const upload = startRawUpload(registry.url, { user: ADMIN.user, password: ADMIN.password, archive });
     await upload.send(archive.length / 2);
     // The upload cannot finish: half its body has not been sent. Reads must still be answered meanwhile.
     for (let index = 0; index < 5; index++) {

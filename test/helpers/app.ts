@@ -1,0 +1,99 @@
+// The registry's HTTP app in this process, for API tests: composed by composeRegistry exactly as the server
+// composes it (storage, index, registry, bcrypt htpasswd, createApp), from the same REGISTRY_* configuration,
+// but served on a plain loopback socket — no TLS, no certificate, no child process. The listener itself
+// (TLS, socket timeouts, lingering close, drain) is tested on the real server (registry.ts).
+import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import request from 'supertest';
+import { composeRegistry } from '../../src/cli/serve.js';
+import type { RegistryConfig } from '../../src/config/schema.js';
+import type { Registry } from '../../src/registry/registry.js';
+import { whenDone } from './cleanup.js';
+import { prepareRegistryFolder, type RegistryFolderOptions } from './registry-folder.js';
+
+export { makeTempDir, writeHtpasswd } from './files.js';
+export { pushArchive } from './push.js';
+export { ADMIN, READER } from './users.js';
+
+export interface TestApp {
+  dir: string;
+  config: RegistryConfig;
+  /** The registry behind the app, for what a test checks beneath the API. */
+  registry: Registry;
+  /** `http://127.0.0.1:PORT`, for clients other than supertest (raw-upload.ts, a chosen source address). */
+  url: string;
+  /** supertest bound to the app. */
+  get(path: string): request.Test;
+  head(path: string): request.Test;
+  post(path: string): request.Test;
+  put(path: string): request.Test;
+  del(path: string): request.Test;
+  /** Close the socket, the index and the storage lock; the folder stays, so createTestApp({ dir }) is a restart. */
+  stop(): Promise<void>;
+  /**
+   * Stop, and remove the folder unless the test passed it in (`dir`). Done by itself when the test or file
+   * ends; calling it twice is fine.
+   */
+  destroy(): Promise<void>;
+}
+
+export type TestAppOptions = RegistryFolderOptions;
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const { dir, config, madeFolder } = await prepareRegistryFolder(options);
+  const composed = await composeRegistry(config, { logger: pino({ level: 'silent' }), announce: () => {} });
+  // The server starts the backfill once it listens; here the app is about to.
+  composed.startBackfill();
+  let server: Server;
+  try {
+    server = await listenOnLoopback(createServer(composed.app));
+  } catch (error) {
+    await composed.close();
+    throw error;
+  }
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const agent = request(url);
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= closeServer(server).then(() => composed.close());
+    return stopped;
+  };
+  const destroy = async () => {
+    await stop();
+    if (madeFolder) await rm(dir, { recursive: true, force: true });
+  };
+  whenDone(destroy);
+  return {
+    dir,
+    config,
+    registry: composed.registry,
+    url,
+    get: (path) => agent.get(path),
+    head: (path) => agent.head(path),
+    post: (path) => agent.post(path),
+    put: (path) => agent.put(path),
+    del: (path) => agent.delete(path),
+    stop,
+    destroy,
+  };
+}
+
+function listenOnLoopback(server: Server): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+/** Close at once: a test's unfinished uploads and idle keep-alive connections must not hold the file open. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
