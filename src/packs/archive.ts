@@ -2,6 +2,9 @@
 // through gunzip and node-tar's Parser; every entry header is judged before its body is read, bodies are
 // hashed as they pass, and nothing is ever written to disk. Only pack.json and values.yaml (both capped)
 // are held in memory. Limits stop the walk as soon as they are passed, so a gzip bomb costs little.
+// Because the original bytes are stored and served to other tar readers (Palette's is Go's archive/tar),
+// an upload's inflated bytes also go through an independent block walk (tar-structure.ts) that refuses
+// every construct tar implementations read differently, and that must agree with node-tar on each entry.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
@@ -9,7 +12,8 @@ import { Parser, type ReadEntry } from 'tar';
 import { computeContentDigest, sortFilesByPath } from './digest.js';
 import { normalizeArchivePath } from './names.js';
 import { MAX_PACK_JSON_BYTES, parsePackJson } from './pack-json.js';
-import type { ArchiveLimits, InspectionResult, PackFile, PackManifest, PackProblem } from './types.js';
+import { TarStructureCheck } from './tar-structure.js';
+import type { ArchiveLimits, InspectionResult, PackFile, PackManifest, PackProblem, ProblemRule } from './types.js';
 import { MAX_VALUES_YAML_BYTES, checkValuesYaml } from './values-yaml.js';
 
 export type ArchiveInput = NodeJS.ReadableStream | Readable;
@@ -20,10 +24,22 @@ const VALUES_YAML = 'values.yaml';
 // ---------------------------------------------------------------------------------------------------
 // Streaming a .tar.gz through the tar parser
 
+/** What ended a walk early because of the bytes: corruption, or a construct tar readers disagree on. */
+interface WalkFailure {
+  rule: Extract<ProblemRule, 'archive-corrupt' | 'tar-ambiguous'>;
+  message: string;
+  path?: string;
+}
+
 /** How a walk ended. `stopped` means a handler asked to stop (a limit was passed, or the entry was found). */
-type WalkEnd = { kind: 'complete' } | { kind: 'stopped' } | { kind: 'corrupt'; message: string; path?: string };
+type WalkEnd = { kind: 'complete' } | { kind: 'stopped' } | ({ kind: 'corrupt' } & WalkFailure);
 
 interface WalkHandlers {
+  /**
+   * Also walk the tar blocks independently (TarStructureCheck) and refuse what tar readers disagree on:
+   * for judging an upload, whose original bytes other readers will get.
+   */
+  readonly checksStructure?: boolean;
   /** A file-system entry (file, directory, link, device…), still paused: nothing of its body is read yet. */
   onEntry(entry: ReadEntry): void;
   /** An entry node-tar skips: an unsupported type, or an extended header beyond its 1 MiB cap. */
@@ -57,16 +73,26 @@ function warningPath(data: unknown): string | undefined {
 
 /** What one walk has learnt about the stream's health, shared by the parser's events and the pump. */
 class WalkState {
-  corruption: { message: string; path?: string } | undefined;
+  corruption: WalkFailure | undefined;
   /** node-tar saw the end-of-archive marker (two zero blocks). */
   tarEnded = false;
+  /** The independent block walk, when the handlers asked for it. */
+  readonly structure: TarStructureCheck | undefined;
 
-  constructor(private readonly handlers: WalkHandlers) {}
+  constructor(private readonly handlers: WalkHandlers) {
+    this.structure = handlers.checksStructure ? new TarStructureCheck() : undefined;
+  }
 
-  markCorrupt(message: string, path?: string): void {
+  markCorrupt(message: string, path?: string, rule: WalkFailure['rule'] = 'archive-corrupt'): void {
     if (this.corruption) return;
-    this.corruption = path === undefined ? { message } : { message, path };
+    this.corruption = path === undefined ? { rule, message } : { rule, message, path };
     this.handlers.onCorrupt?.(message);
+  }
+
+  /** Takes over what the block walk found, if anything. */
+  noteStructure(): void {
+    const finding = this.structure?.finding;
+    if (finding) this.markCorrupt(finding.message, finding.path, finding.rule);
   }
 }
 
@@ -87,27 +113,105 @@ function createTarParser(state: WalkState, handlers: WalkHandlers): Parser {
     state.markCorrupt(`the tar stream is corrupt: ${message}${path === undefined ? '' : ` (at ${quote(path)})`}`, path);
   });
   parser.on('error', (error: unknown) => state.markCorrupt(`the tar stream is corrupt: ${describeError(error)}`));
-  parser.on('entry', (entry: ReadEntry) => handlers.onEntry(entry));
+  // Every entry node-tar reports must be the one the block walk read at that place.
+  const agrees = (entry: ReadEntry): boolean => {
+    if (!state.structure || entry.meta) return true;
+    state.structure.matchEntry(entry.path, entry.size);
+    state.noteStructure();
+    return state.structure.finding === undefined;
+  };
+  parser.on('entry', (entry: ReadEntry) => {
+    if (agrees(entry)) handlers.onEntry(entry);
+    else entry.resume();
+  });
   parser.on('ignoredEntry', (entry: ReadEntry) => {
     entry.resume();
-    handlers.onIgnoredEntry(entry);
+    if (agrees(entry)) handlers.onIgnoredEntry(entry);
   });
   return parser;
+}
+
+/**
+ * Hands inflated bytes to node-tar. With a block walk, the body of an extended header is held back
+ * until it is complete and then written in one piece: node-tar decodes each write of such a body as
+ * UTF-8 on its own, so a character split between two writes would change the records it reads.
+ */
+class ParserFeeder {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Tar-stream offset of the next byte node-tar gets. */
+  private fed = 0;
+
+  constructor(
+    private readonly parser: Parser,
+    private readonly structure: TarStructureCheck | undefined,
+  ) {}
+
+  write(chunk: Buffer): void {
+    if (!this.structure) {
+      this.parser.write(chunk);
+      return;
+    }
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    const end = this.fed + this.heldBytes;
+    const holdFrom = Math.min(this.structure.holdFrom() ?? end, end);
+    if (holdFrom <= this.fed) return;
+    const data = this.held.length === 1 ? chunk : Buffer.concat(this.held, this.heldBytes);
+    const given = holdFrom - this.fed;
+    this.parser.write(given === data.length ? data : data.subarray(0, given));
+    this.fed += given;
+    const rest = data.subarray(given);
+    this.held = rest.length > 0 ? [rest] : [];
+    this.heldBytes = rest.length;
+  }
+
+  /** The input has ended: whatever is held goes to node-tar, which then sees a truncated header. */
+  flush(): void {
+    if (this.heldBytes === 0) return;
+    this.parser.write(Buffer.concat(this.held, this.heldBytes));
+    this.fed += this.heldBytes;
+    this.held = [];
+    this.heldBytes = 0;
+  }
 }
 
 /** The input piped into gunzip, with what the walk needs to know about it. */
 interface InputTap {
   compressedBytes(): number;
+  /** How many bytes at the very end of the input so far are zero. */
+  trailingZeroBytes(): number;
   /** The input stream's own error, if it failed. */
   error(): Error | undefined;
   detach(): void;
 }
 
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** Whether every byte is zero, compared natively. */
+function isZero(chunk: Buffer): boolean {
+  for (let at = 0; at < chunk.length; at += ZEROS.length) {
+    const slice = chunk.subarray(at, at + ZEROS.length);
+    if (!slice.equals(ZEROS.subarray(0, slice.length))) return false;
+  }
+  return true;
+}
+
+/** How many bytes at the end of a chunk that is not all zero are zero. */
+function zeroTail(chunk: Buffer): number {
+  let at = chunk.length;
+  while (at > 0 && chunk[at - 1] === 0) at--;
+  return chunk.length - at;
+}
+
 function tapInput(source: Readable, gunzip: Gunzip): InputTap {
   let compressedBytes = 0;
+  let trailingZeroBytes = 0;
   let inputError: Error | undefined;
   const count = (chunk: Buffer): void => {
+    if (chunk.length === 0) return;
     compressedBytes += chunk.length;
+    trailingZeroBytes = chunk.at(-1) !== 0 ? 0 : isZero(chunk) ? trailingZeroBytes + chunk.length : zeroTail(chunk);
   };
   source.on('data', count);
   // The error listener stays after detach(), so a late error of the input can never go unhandled.
@@ -118,6 +222,7 @@ function tapInput(source: Readable, gunzip: Gunzip): InputTap {
   source.pipe(gunzip);
   return {
     compressedBytes: () => compressedBytes,
+    trailingZeroBytes: () => trailingZeroBytes,
     error: () => inputError,
     detach: () => {
       source.off('data', count);
@@ -133,6 +238,7 @@ function tapInput(source: Readable, gunzip: Gunzip): InputTap {
 async function pumpInflated(gunzip: Gunzip, parser: Parser, state: WalkState, handlers: WalkHandlers): Promise<boolean> {
   let head = Buffer.alloc(0);
   const mustStop = (): boolean => state.corruption !== undefined || handlers.shouldStop();
+  const feeder = new ParserFeeder(parser, state.structure);
   for await (const chunk of gunzip as AsyncIterable<Buffer>) {
     if (head.length < GZIP_MAGIC.length) {
       head = Buffer.concat([head, chunk]).subarray(0, GZIP_MAGIC.length);
@@ -140,11 +246,19 @@ async function pumpInflated(gunzip: Gunzip, parser: Parser, state: WalkState, ha
     }
     handlers.onInflatedBytes?.(chunk.length);
     if (mustStop()) return true;
-    // After the end-of-archive marker the rest is padding: inflated (and counted), never parsed.
-    if (!state.tarEnded) parser.write(chunk);
+    // The block walk reads every inflated byte, those after the end-of-archive marker included: they
+    // must be zero padding.
+    if (state.structure) {
+      state.structure.write(chunk);
+      state.noteStructure();
+      if (mustStop()) return true;
+    }
+    // After the end-of-archive marker the rest is padding: inflated (and counted), not parsed by node-tar.
+    if (!state.tarEnded) feeder.write(chunk);
     if (mustStop()) return true;
     await handlers.waitForConsumer?.();
   }
+  if (!state.tarEnded) feeder.flush();
   return false;
 }
 
@@ -178,9 +292,33 @@ async function walkTarGz(input: ArchiveInput, handlers: WalkHandlers): Promise<W
     // Stopping early must not leave the rest of the upload streaming in.
     if (stopped || state.corruption) source.destroy();
   }
-  if (!state.corruption && !stopped) await endParser(parser);
+  if (!state.corruption && !stopped) {
+    await endParser(parser);
+    if (!state.corruption) finishStructure(state, gunzip.bytesWritten, tap);
+  }
   if (state.corruption) return { kind: 'corrupt', ...state.corruption };
   return stopped ? { kind: 'stopped' } : { kind: 'complete' };
+}
+
+/**
+ * After a complete walk: the tar stream must have ended with its end marker, node-tar must have reported
+ * every entry the block walk read, and nothing but zero padding may follow the gzip stream (zlib skips
+ * whatever follows the last member when it starts with a NUL; it would be stored and served all the same).
+ */
+function finishStructure(state: WalkState, consumedBytes: number, tap: InputTap): void {
+  const structure = state.structure;
+  if (!structure) return;
+  structure.end();
+  structure.checkAllMatched();
+  state.noteStructure();
+  const ignoredBytes = tap.compressedBytes() - consumedBytes;
+  if (!state.corruption && ignoredBytes > tap.trailingZeroBytes()) {
+    state.markCorrupt(
+      `${ignoredBytes} bytes that are not zero padding follow the end of the gzip stream; no reader sees them, but they would be stored and served`,
+      undefined,
+      'tar-ambiguous',
+    );
+  }
 }
 
 /** Lets the Parser finish; it reports a truncated last entry or a stream that was not tar at all. */
@@ -301,6 +439,7 @@ class CappedBuffer {
 }
 
 class ArchiveInspection implements WalkHandlers {
+  readonly checksStructure = true;
   readonly problems: PackProblem[] = [];
   /** The problem that ended the walk early (a limit), if any. */
   stopProblem: PackProblem | undefined;
@@ -543,8 +682,8 @@ class ArchiveInspection implements WalkHandlers {
 }
 
 /**
- * Reads a pack upload (.tar.gz) once and judges it: every entry, the limits, the layout, pack.json and
- * values.yaml. Returns the pack (manifest, sorted file list with sizes and SHA-256s, content digest) or
+ * Reads a pack upload (.tar.gz) once and judges it: the tar structure (only constructs every tar reader
+ * reads alike, rule `tar-ambiguous`), every entry, the limits, the layout, pack.json and values.yaml. Returns the pack (manifest, sorted file list with sizes and SHA-256s, content digest) or
  * every problem found. Passing a limit or finding corruption ends the walk at once (the input is then
  * destroyed and only the problems found so far are returned). Nothing in the bytes makes it reject; it
  * rejects only with the input stream's own error (an aborted upload, a read error).
@@ -556,7 +695,7 @@ export async function inspectArchive(input: ArchiveInput, limits: ArchiveLimits)
   const inspection = new ArchiveInspection(limits);
   const end = await walkTarGz(input, inspection);
   if (end.kind === 'corrupt') {
-    const problem: PackProblem = { rule: 'archive-corrupt', message: end.message };
+    const problem: PackProblem = { rule: end.rule, message: end.message };
     if (end.path !== undefined) problem.path = end.path;
     return { ok: false, problems: [...inspection.problems, problem] };
   }

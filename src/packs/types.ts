@@ -23,6 +23,9 @@ export interface PackProblem {
 export const PROBLEM_RULES = [
   // the tar/gzip stream and the limits (these end the walk early)
   'archive-corrupt',
+  // a construct tar implementations read differently (PAX global records, a prefix outside ustar, a lone
+  // zero block, data after the end marker…): the stored bytes must have one reading only
+  'tar-ambiguous',
   'too-many-entries',
   'unpacked-size',
   // one entry
