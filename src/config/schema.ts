@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_LIMITS } from '../api/index.js';
@@ -20,8 +20,15 @@ export interface RegistryConfig {
     /** Response headers: the contract's defaults, each replaced by a file entry of the same name. */
     headers: Record<string, string[]>;
     drainTimeoutMs: number;
-    /** Against slow clients (slowloris): headers, the whole request, and a silent socket. */
-    timeouts: { headerMs: number; requestMs: number; idleMs: number; lingerMs: number };
+    /**
+     * Proxies whose X-Forwarded-For is believed (addresses, CIDR ranges, or express's `loopback`,
+     * `linklocal`, `uniquelocal`); empty: the client is the socket's peer, whatever the headers say.
+     */
+    trustedProxies: string[];
+    /** Against slow clients (slowloris): the TLS handshake, headers, the whole request, and a silent socket. */
+    timeouts: { handshakeMs: number; headerMs: number; requestMs: number; idleMs: number; lingerMs: number };
+    /** Open connections at once (TLS handshakes included); Node closes every one beyond at once. */
+    maxConnections: number;
     tls: {
       /** Plain HTTP only when explicitly `false`. */
       enabled: boolean;
@@ -42,9 +49,17 @@ export interface RegistryConfig {
     maxEntries: number;
     /** Uploads received at once; more answer 503 TOO_MANY_UPLOADS, so slow uploads cannot exhaust the disk or memory. */
     maxConcurrentUploads: number;
+    /** `/files` reads searching their archives at once; more answer 503 TOO_MANY_FILE_READS (http/file-reads.ts). */
+    maxConcurrentFileReads: number;
     /** Failed logins for one user from one address within `authWindowMs` before 429 TOO_MANY_REQUESTS. */
     authFailures: number;
     authWindowMs: number;
+    /** Failed logins from one client address, whatever the user names, within `authWindowMs` before 429. */
+    authFailuresPerAddress: number;
+    /** bcrypt verifications at once (libuv's threadpool is shared with file I/O). */
+    maxConcurrentLogins: number;
+    /** Verifications waiting for a turn; more answer 503 TOO_MANY_LOGINS. */
+    maxQueuedLogins: number;
   };
 }
 
@@ -300,6 +315,27 @@ const userName = z.preprocess(
     .refine((name) => !name.includes(':'), { error: 'a user name must not contain ":" (the htpasswd separator)' }),
 );
 
+/** express's names for the private ranges (proxy-addr): `loopback`, `linklocal`, `uniquelocal`. */
+const PROXY_RANGE_NAMES: readonly string[] = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address or CIDR range (`10.0.0.0/8`, `fd00::/8`) as express's `trust proxy` takes it, or a range name. */
+function isTrustedProxyEntry(text: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(text)) return true;
+  const [address = '', prefix, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const trustedProxy = z.preprocess(
+  numberAsString,
+  z.string().refine(isTrustedProxyEntry, {
+    error: (issue) =>
+      `expected an IP address, a CIDR range like "10.0.0.0/8", or one of ${PROXY_RANGE_NAMES.join(', ')}, got ${describeValue(issue.input)}`,
+  }),
+);
+
 const version = z
   .unknown()
   .superRefine((value, ctx) => {
@@ -355,7 +391,11 @@ export const rawConfigSchema = section({
   http: section({
     addr: listenAddress.prefault(':5000'),
     draintimeout: duration.prefault('30s'),
+    // Nobody by default: behind no proxy, a forwarded address is whatever the client chose to write.
+    trustedproxies: z.preprocess(scalarAsList, z.array(trustedProxy)).default(() => []),
     timeouts: section({
+      // A TLS handshake takes milliseconds; a connection that has not finished one by then never will.
+      handshake: duration.prefault('10s'),
       header: duration.prefault('20s'),
       // Generous: a 512 MiB push over a slow link must still fit; silent clients are cut by `idle` long before.
       request: duration.prefault('15m'),
@@ -364,6 +404,8 @@ export const rawConfigSchema = section({
       // How long the rest of a body the registry refused early is read and dropped (see http/linger.ts).
       linger: duration.prefault('5s'),
     }),
+    // Each connection holds a file descriptor and buffers; far more than the registry's clients open at once.
+    maxconnections: positiveInteger.default(1024),
     headers: headers.default(() => ({})),
     tls: section({
       enabled: z.boolean().default(true),
@@ -399,8 +441,12 @@ export const rawConfigSchema = section({
     maxunpackedsize: positiveInteger.default(DEFAULT_LIMITS.maxUnpackedSize),
     maxentries: positiveInteger.default(DEFAULT_LIMITS.maxEntries),
     maxconcurrentuploads: positiveInteger.default(DEFAULT_LIMITS.maxConcurrentUploads),
+    maxconcurrentfilereads: positiveInteger.default(DEFAULT_LIMITS.maxConcurrentFileReads),
     authfailures: positiveInteger.default(DEFAULT_LIMITS.authFailures),
     authwindow: duration.default(DEFAULT_LIMITS.authWindowMs),
+    authfailuresperaddress: positiveInteger.default(DEFAULT_LIMITS.authFailuresPerAddress),
+    maxconcurrentlogins: positiveInteger.default(DEFAULT_LIMITS.maxConcurrentLogins),
+    maxqueuedlogins: positiveInteger.default(DEFAULT_LIMITS.maxQueuedLogins),
   }),
 });
 
@@ -459,12 +505,15 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
       port: raw.http.addr.port,
       headers: mergeHeaders(DEFAULT_HTTP_HEADERS, raw.http.headers),
       drainTimeoutMs: raw.http.draintimeout,
+      trustedProxies: [...raw.http.trustedproxies],
       timeouts: {
+        handshakeMs: raw.http.timeouts.handshake,
         headerMs: raw.http.timeouts.header,
         requestMs: raw.http.timeouts.request,
         idleMs: raw.http.timeouts.idle,
         lingerMs: raw.http.timeouts.linger,
       },
+      maxConnections: raw.http.maxconnections,
       tls: {
         enabled: tls.enabled,
         certificate: absolute(tls.certificate),
@@ -487,8 +536,12 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
       maxUnpackedSize: raw.limits.maxunpackedsize,
       maxEntries: raw.limits.maxentries,
       maxConcurrentUploads: raw.limits.maxconcurrentuploads,
+      maxConcurrentFileReads: raw.limits.maxconcurrentfilereads,
       authFailures: raw.limits.authfailures,
       authWindowMs: raw.limits.authwindow,
+      authFailuresPerAddress: raw.limits.authfailuresperaddress,
+      maxConcurrentLogins: raw.limits.maxconcurrentlogins,
+      maxQueuedLogins: raw.limits.maxqueuedlogins,
     },
   };
 }

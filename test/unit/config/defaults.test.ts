@@ -17,7 +17,9 @@ const contractDefaults: RegistryConfig = {
       'Referrer-Policy': ['same-origin'],
     },
     drainTimeoutMs: 30_000,
-    timeouts: { headerMs: 20_000, requestMs: 900_000, idleMs: 120_000, lingerMs: 5_000 },
+    trustedProxies: [],
+    timeouts: { handshakeMs: 10_000, headerMs: 20_000, requestMs: 900_000, idleMs: 120_000, lingerMs: 5_000 },
+    maxConnections: 1024,
     tls: {
       enabled: true,
       certificate: '/srv/registry/certs/tls.crt',
@@ -34,8 +36,12 @@ const contractDefaults: RegistryConfig = {
     maxUnpackedSize: 2_147_483_648,
     maxEntries: 10_000,
     maxConcurrentUploads: 8,
+    maxConcurrentFileReads: 2,
     authFailures: 10,
     authWindowMs: 60_000,
+    authFailuresPerAddress: 30,
+    maxConcurrentLogins: 2,
+    maxQueuedLogins: 64,
   },
 };
 
