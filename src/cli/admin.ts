@@ -5,7 +5,15 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { RegistryConfig } from '../config/schema.js';
 import { Db } from '../db/db.js';
-import { collectGarbage, DEFAULT_GC_MIN_AGE_MS, hasMetadata, rebuildIndex, type GarbageTally, type GcReport } from '../registry/maintenance.js';
+import {
+  collectGarbage,
+  DEFAULT_GC_MIN_AGE_MS,
+  hasMetadata,
+  reindexChecked,
+  type CheckedReindexReport,
+  type GarbageTally,
+  type GcReport,
+} from '../registry/maintenance.js';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
 import { renameDurably } from '../storage/fs.js';
 import { indexPath as indexPathIn, listedMetadataKey, reindexPath } from '../storage/layout.js';
@@ -49,12 +57,21 @@ async function actAsServerUser(root: string): Promise<void> {
   becomeAccount(account);
 }
 
+export interface ReindexCommandOptions {
+  /** Replace the index even when the rebuilt one lacks versions the current one holds. */
+  allowLoss?: boolean;
+}
+
 /**
  * `pack-registry reindex`: rebuild index.db from the metadata documents and blobs alone. The new index
  * is built beside the old one and renamed over it at the end, so an interrupted reindex leaves the old
  * index as it was. Refused while a server runs on the storage.
+ *
+ * Nothing is dropped silently: when an index exists, the documents its versions lack are written from it
+ * first, and a rebuilt index that would still lack some of its versions does not replace it (their archives
+ * would then look unreferenced to gc) — unless `allowLoss`; either way each such version is listed.
  */
-export async function reindexCommand(config: RegistryConfig, output: Output = stdio): Promise<number> {
+export async function reindexCommand(config: RegistryConfig, output: Output = stdio, options: ReindexCommandOptions = {}): Promise<number> {
   const storage = filesystemStorage(config, 'reindex', output);
   if (!storage) return EXIT_USAGE;
   const root = storage.rootDirectory;
@@ -70,16 +87,35 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     const indexPath = indexPathIn(root);
     const temporary = reindexPath(root);
     await removeDatabase(temporary);
+    const current = openCurrentIndex(indexPath, output);
     const db = new Db(temporary);
-    let report;
+    let report: CheckedReindexReport;
     try {
-      report = await rebuildIndex(db, { blobs, metadata });
+      report = await reindexChecked(db, { blobs, metadata }, current);
     } catch (error) {
       db.close();
       await removeDatabase(temporary);
       throw error;
     } finally {
       db.close();
+      current?.close();
+    }
+
+    if (report.backfill.written > 0) {
+      output.out(`wrote ${report.backfill.written} missing metadata document${plural(report.backfill.written)} from the current index first`);
+    }
+    for (const skipped of report.skipped) output.err(`skipped ${listedMetadataKey(skipped)}: ${skipped.reason}`);
+    for (const lost of report.lost) {
+      output.err(`${options.allowLoss ? 'lost' : 'would lose'} ${lost.pack}:${lost.version} (in the current index): ${lost.reason}`);
+    }
+    if (report.lost.length > 0 && !options.allowLoss) {
+      await removeDatabase(temporary);
+      output.err(
+        `reindex: the rebuilt index would lack ${report.lost.length} version${plural(report.lost.length)} the current index holds (listed above); ` +
+          'the current index is kept. Once you have looked at them, `pack-registry reindex --allow-loss` replaces it anyway ' +
+          '(gc then removes their archives).',
+      );
+      return EXIT_FAILURE;
     }
     // The old WAL must go before the new file takes the name: SQLite would replay it into the new index.
     await removeDatabase(indexPath);
@@ -90,11 +126,23 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
         `${report.packs} pack${plural(report.packs)}, ${report.versions} version${plural(report.versions)}, ` +
         `${report.userTags} user tag${plural(report.userTags)}`,
     );
-    for (const skipped of report.skipped) output.err(`skipped ${listedMetadataKey(skipped)}: ${skipped.reason}`);
     output.out('history: one push event per version was restored; earlier tag changes and deletions are not in the storage');
     return 0;
   } finally {
     lock.release();
+  }
+}
+
+/** The index a reindex replaces, to check the rebuilt one against; undefined when there is none or it cannot be read. */
+function openCurrentIndex(indexPath: string, output: Output): Db | undefined {
+  if (!existsSync(indexPath)) return undefined;
+  try {
+    const db = new Db(indexPath);
+    db.versionCount();
+    return db;
+  } catch (error) {
+    output.err(`reindex: the current index cannot be read (${(error as Error).message}): the rebuilt one is not checked against it`);
+    return undefined;
   }
 }
 

@@ -130,8 +130,9 @@ program
   .command('reindex')
   .description('rebuild the index (index.db) from the blobs and metadata documents in storage; stop the server first')
   .argument('[config]', 'a Distribution-style YAML configuration file')
-  .action(async (file: string | undefined) => {
-    process.exitCode = await reindexCommand(readConfig(file));
+  .option('--allow-loss', 'replace the index even when the rebuilt one lacks versions the current one holds (they are listed)')
+  .action(async (file: string | undefined, options: { allowLoss?: boolean }) => {
+    process.exitCode = await reindexCommand(readConfig(file), undefined, options);
   });
 
 program

@@ -14,7 +14,8 @@ import { normalizeArchivePath } from './names.js';
 import { MAX_PACK_JSON_BYTES, parsePackJson } from './pack-json.js';
 import { TarStructureCheck } from './tar-structure.js';
 import type { ArchiveLimits, InspectionResult, PackFile, PackManifest, PackProblem, ProblemRule } from './types.js';
-import { MAX_VALUES_YAML_BYTES, checkValuesYaml } from './values-yaml.js';
+import { MAX_VALUES_YAML_BYTES } from './values-yaml.js';
+import { checkValuesYamlOffThread } from './values-yaml-thread.js';
 
 export type ArchiveInput = NodeJS.ReadableStream | Readable;
 
@@ -576,7 +577,7 @@ class ArchiveInspection implements WalkHandlers {
   }
 
   /** After a complete walk: layout, required files, pack.json and values.yaml, the content digest. */
-  finish(): InspectionResult {
+  async finish(): Promise<InspectionResult> {
     const problems = [...this.problems, ...this.pathConflicts()];
     const rootPrefix = this.rootPrefix();
     if (rootPrefix === undefined) {
@@ -586,7 +587,7 @@ class ArchiveInspection implements WalkHandlers {
     const files = this.packFiles(rootPrefix);
     const filePaths = new Set(files.map((file) => file.path));
     const manifest = this.checkPackJson(rootPrefix, filePaths, problems);
-    this.checkValuesYaml(rootPrefix, problems);
+    await this.checkValuesYaml(rootPrefix, problems);
     if (problems.length > 0 || manifest === undefined) return { ok: false, problems };
     return {
       ok: true,
@@ -675,9 +676,10 @@ class ArchiveInspection implements WalkHandlers {
     return result.manifest;
   }
 
-  private checkValuesYaml(rootPrefix: string, problems: PackProblem[]): void {
+  /** On a worker thread for all but small files: see values-yaml-thread.ts. */
+  private async checkValuesYaml(rootPrefix: string, problems: PackProblem[]): Promise<void> {
     const text = this.requiredText(rootPrefix, VALUES_YAML, problems);
-    if (text !== undefined) problems.push(...checkValuesYaml(text));
+    if (text !== undefined) problems.push(...(await checkValuesYamlOffThread(text)));
   }
 }
 
@@ -700,7 +702,7 @@ export async function inspectArchive(input: ArchiveInput, limits: ArchiveLimits)
     return { ok: false, problems: [...inspection.problems, problem] };
   }
   if (inspection.stopProblem) return { ok: false, problems: [...inspection.problems, inspection.stopProblem] };
-  return inspection.finish();
+  return await inspection.finish();
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ export {
   TAG_GROUP_SEPARATOR,
   isValidGroup,
   isValidPackName,
+  isReservedTagLabel,
   isValidTagLabel,
   normalizeArchivePath,
 } from './names.js';
@@ -24,9 +25,11 @@ export {
   type ManifestResult,
 } from './pack-json.js';
 export {
-  MAX_VALUES_YAML_ALIAS_COUNT,
+  MAX_VALUES_YAML_ALIASED_NODES,
   MAX_VALUES_YAML_BYTES,
   MAX_VALUES_YAML_DEPTH,
+  MAX_VALUES_YAML_NODES,
   checkValuesYaml,
 } from './values-yaml.js';
-export { comparePackVersions, isValidPackVersion, normalizePackVersion } from './version.js';
+export { VALUES_YAML_CHECK_TIMEOUT_MS, checkValuesYamlOffThread } from './values-yaml-thread.js';
+export { MAX_PACK_VERSION_LENGTH, comparePackVersions, isValidPackVersion, normalizePackVersion } from './version.js';

@@ -2,7 +2,7 @@
 // same packs with the same words. Every problem is collected; nothing stops at the first one.
 import { isValidGroup, isValidPackName, normalizeArchivePath } from './names.js';
 import { LAYERS, type Layer, type PackManifest, type PackProblem } from './types.js';
-import { normalizePackVersion } from './version.js';
+import { MAX_PACK_VERSION_LENGTH, normalizePackVersion } from './version.js';
 
 /** Real pack.json files are a few KiB; the cap keeps a hostile upload from costing memory and parse time. */
 export const MAX_PACK_JSON_BYTES = 1024 * 1024;
@@ -173,6 +173,12 @@ function readName(obj: Record<string, unknown>, problems: PackProblem[]): string
 }
 
 function readVersion(version: string, problems: PackProblem[]): string | undefined {
+  if (version.length > MAX_PACK_VERSION_LENGTH) {
+    problems.push(
+      fieldProblem('version', `version ${describe(version)} is ${version.length} characters long; at most ${MAX_PACK_VERSION_LENGTH} are allowed`),
+    );
+    return undefined;
+  }
   const normalized = normalizePackVersion(version);
   if (normalized === null) {
     problems.push(

@@ -39,13 +39,39 @@ export function tagNameProblem(tag: string): string | null {
     return `"${group}" is not a valid tag group: use letters, digits, ".", "_" and "-", starting with a letter or digit`;
   }
   if (!isValidTagLabel(label)) {
-    return `"${label}" is not a valid tag label: use letters, digits, ".", "_" and "-" (no "__"), starting with a letter or digit; "tags" and "history" are reserved`;
+    return `"${label}" is not a valid tag label: use letters, digits, ".", "_" and "-" (no "__"), starting with a letter or digit, at most 128 characters; "tags" and "history" are reserved, in any case`;
   }
   return null;
 }
 
 export function isParentTag(tag: string): boolean {
   return PARENT_LABEL.test(parseTag(tag).label);
+}
+
+/**
+ * The normalised version a tag label reads as, or null: the label read the way pack.json versions are
+ * (`2.0.0`, `2.0` → `2.0.0`, `23.07.1` → `23.7.1`, `1.0.0-rc.1`) — exactly the references the registry
+ * resolves as version numbers — or the spelling a push gives a version with build metadata (`1.0.0_build.7`
+ * for `1.0.0+build.7`, see the registry's versionTag). `v2.0.0`, `1.28.x`, `stable` read as no version.
+ */
+export function versionOfTagLabel(label: string): string | null {
+  return normalizePackVersion(label) ?? (label.includes('_') ? normalizePackVersion(label.replace('_', '+')) : null);
+}
+
+/**
+ * Why `tag` may not point at the version normalised as `target`, or null when it may. A label that reads as a
+ * version may only point at that version: `2.0.0 → 1.0.0` would make "2.0.0" mean 1.0.0 in every list and
+ * for every client that takes a tag for the version it names, and its parent tags (`2.x`) would follow it.
+ * Re-creating a version's own tag (`1.28.2 → 1.28.2`, `lts__1.26.4 → 1.26.4`) is fine.
+ */
+export function tagTargetProblem(tag: string, target: { version: string; normalizedVersion: string }): string | null {
+  const { label } = parseTag(tag);
+  const named = versionOfTagLabel(label);
+  if (named === null || named === target.normalizedVersion) return null;
+  return (
+    `"${label}" reads as version ${named}, so the tag ${tag} may only point at that version, not at ${target.version}: ` +
+    'a version number always means its own version; choose a label that is not a version (such as "stable" or "v2-candidate")'
+  );
 }
 
 /**

@@ -52,6 +52,7 @@ export const PROBLEM_RULES = [
   'values-yaml-depth',
   'values-yaml-syntax',
   'values-yaml-aliases',
+  'values-yaml-too-complex',
 ] as const;
 export type ProblemRule = (typeof PROBLEM_RULES)[number];
 

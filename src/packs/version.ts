@@ -3,8 +3,13 @@
 // every version is read through normalizePackVersion and ordered by its normalised form.
 import semver from 'semver';
 
-/** semver's own ceiling; longer strings are refused before any regular expression runs on them. */
-const MAX_VERSION_LENGTH = 256;
+/**
+ * The longest version accepted, as written. The same ceiling as a tag label (names.ts), so the tag a push
+ * makes of a version is always a tag a user can address; its normalised form, at most two characters longer
+ * (`1.5` → `1.5.0`), names the version's metadata document, well within a file name (storage/layout.ts).
+ * Real versions are under 40 characters. Longer strings are refused before any regular expression runs.
+ */
+export const MAX_PACK_VERSION_LENGTH = 128;
 
 const IDENTIFIERS = '[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*';
 // Leading zeros are allowed in the numeric parts here and removed below. No leading `v`: Palette never
@@ -27,10 +32,11 @@ function normalizePrerelease(prerelease: string): string {
  * The strict semver form of a pack version, or `null` when it is not one:
  * `1.5` → `1.5.0`, `23.07.1` → `23.7.1`, `0.30.0-5.5.2026` → itself, `1.0.0+build.7` → itself.
  * Refused: `latest`, `v-next`, `1`, `1.2.3.4`, `v1.2.3`, `''`, surrounding white space, numbers beyond
- * 2^53. Build metadata is kept (it is part of what the author wrote) even though it has no precedence.
+ * 2^53, more than MAX_PACK_VERSION_LENGTH characters. Build metadata is kept (it is part of what the author
+ * wrote) even though it has no precedence.
  */
 export function normalizePackVersion(version: string): string | null {
-  if (version.length > MAX_VERSION_LENGTH) return null;
+  if (version.length > MAX_PACK_VERSION_LENGTH) return null;
   const match = PACK_VERSION.exec(version);
   if (!match) return null;
   const [, major = '', minor = '', patch = '0', prerelease, build] = match;

@@ -3,7 +3,7 @@
 import { rm, stat } from 'node:fs/promises';
 import type { Db } from '../db/db.js';
 import type { BlobStore } from '../storage/blobs/store.js';
-import { blobKey, listedMetadataKey, storagePath } from '../storage/layout.js';
+import { blobKey, isStorableMetadataKey, listedMetadataKey, storagePath } from '../storage/layout.js';
 import { leftoverKeys } from '../storage/leftovers.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 import { parseVersionMetadata, type VersionMetadata } from './metadata.js';
@@ -26,6 +26,56 @@ export interface ReindexReport {
 export interface StorageParts {
   blobs: BlobStore;
   metadata: MetadataStore;
+}
+
+/** A version the index held that a rebuilt index would not hold, and why. */
+export interface LostVersion {
+  pack: string;
+  version: string;
+  normalizedVersion: string;
+  reason: string;
+}
+
+export interface CheckedReindexReport extends ReindexReport {
+  /** Documents the current index's versions lacked, written before the rebuild (see backfillMetadata). */
+  backfill: BackfillReport;
+  /** Versions of the current index that the rebuilt one does not hold. */
+  lost: LostVersion[];
+}
+
+/**
+ * A reindex that drops nothing silently: first the documents the current index's versions lack are written
+ * from it (what a start's backfill would do), then `target` is filled from storage (rebuildIndex), then every
+ * version of `current` missing from `target` is listed with its reason. Without `current` (no index, or
+ * one that cannot be read) this is rebuildIndex alone.
+ */
+export async function reindexChecked(target: Db, storage: StorageParts, current?: Db): Promise<CheckedReindexReport> {
+  let backfill: BackfillReport = { written: 0, skipped: [] };
+  if (current) {
+    const registry = new Registry({ db: current, blobs: storage.blobs, metadata: storage.metadata, limits: { maxEntries: 1, maxUnpackedSize: 1 } });
+    backfill = await backfillMetadata(current, registry, storage.metadata);
+  }
+  const report = await rebuildIndex(target, storage);
+  return { ...report, backfill, lost: current ? lostVersions(current, target, report, backfill) : [] };
+}
+
+function lostVersions(current: Db, rebuilt: Db, report: ReindexReport, backfill: BackfillReport): LostVersion[] {
+  const kept = new Set(rebuilt.versionKeys().map((version) => `${version.pack}\0${version.normalizedVersion}`));
+  const reasons = new Map<string, string>();
+  for (const skipped of backfill.skipped) reasons.set(`${skipped.pack}\0${skipped.key}`, `its metadata document cannot be written: ${skipped.reason}`);
+  for (const skipped of report.skipped) reasons.set(`${skipped.pack}\0${skipped.key}`, `its metadata document was skipped: ${skipped.reason}`);
+  const lost: LostVersion[] = [];
+  for (const { id, pack, normalizedVersion } of current.versionKeys()) {
+    const key = `${pack}\0${normalizedVersion}`;
+    if (kept.has(key)) continue;
+    lost.push({
+      pack,
+      version: current.versionById(id)?.version ?? normalizedVersion,
+      normalizedVersion,
+      reason: reasons.get(key) ?? 'the storage holds no metadata document for it',
+    });
+  }
+  return lost;
 }
 
 /**
@@ -126,31 +176,48 @@ export async function hasMetadata(metadata: MetadataStore): Promise<boolean> {
   return false;
 }
 
+export interface BackfillReport {
+  written: number;
+  /** Versions whose document could not be written: the rest were written all the same. */
+  skipped: SkippedDocument[];
+}
+
 /**
  * Write the documents of versions that have none: storage written before documents existed, or a
- * document lost to a crash between a commit and its write. Returns how many were written.
+ * document lost to a crash between a commit (or a failed write after it) and its write. One version whose
+ * document cannot be written (an index from before names and versions were held to what storage can name)
+ * is skipped and reported; the others are still written.
  */
 export async function backfillMetadata(
   db: Db,
   registry: Registry,
   metadata: MetadataStore,
   shouldStop: () => boolean = () => false,
-): Promise<number> {
+): Promise<BackfillReport> {
+  const report: BackfillReport = { written: 0, skipped: [] };
   // Names only: reading 100k documents at every start competed with the first requests for the disk and the
   // CPU. A document that exists but cannot be read is reindex's to report, not the start's to overwrite.
   const present = new Set<string>();
   for await (const stored of metadata.keys()) {
-    if (shouldStop()) return 0;
+    if (shouldStop()) return report;
     present.add(`${stored.pack}\0${stored.key}`);
   }
-  let written = 0;
   for (const version of db.versionKeys()) {
     if (shouldStop()) break;
     if (present.has(`${version.pack}\0${version.normalizedVersion}`)) continue;
-    await registry.persistVersionMetadata(version.id);
-    written++;
+    const skip = (reason: string) => report.skipped.push({ pack: version.pack, key: version.normalizedVersion, reason });
+    if (!isStorableMetadataKey(version.pack, version.normalizedVersion)) {
+      skip('its pack name or version is not one a metadata document can be stored under (too long, or a character storage cannot hold)');
+      continue;
+    }
+    try {
+      await registry.persistVersionMetadata(version.id);
+      report.written++;
+    } catch (error) {
+      skip((error as Error).message);
+    }
   }
-  return written;
+  return report;
 }
 
 // ---------------------------------------------------------------------------------------------------

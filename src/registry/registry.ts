@@ -6,10 +6,11 @@ import type { Db, EventAction, NewVersion, PackFilter, TagRecord, VersionRecord 
 import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
 import { isValidPackName } from '../packs/names.js';
-import { deriveParentTags, isParentTag, joinTag, tagNameProblem } from '../packs/tags.js';
-import type { ArchiveLimits, InspectedPack, InspectionResult, PackProblem } from '../packs/types.js';
+import { deriveParentTags, isParentTag, joinTag, tagNameProblem, tagTargetProblem } from '../packs/tags.js';
+import type { ArchiveLimits, InspectedPack, InspectionResult, PackFile, PackProblem } from '../packs/types.js';
 import { comparePackVersions, normalizePackVersion } from '../packs/version.js';
 import { isBlobNotFound, type BlobStore, type OpenBlob } from '../storage/blobs/store.js';
+import { isStorableMetadataKey, MAX_METADATA_SEGMENT_LENGTH } from '../storage/layout.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 import { stageUpload, type StagedUpload } from '../storage/staging.js';
 import { RegistryError } from './errors.js';
@@ -36,6 +37,18 @@ export interface RegistryOptions {
   now?: () => Date;
   /** Where each version's metadata document is kept (see metadata.ts); none: no documents are written. */
   metadata?: MetadataStore;
+  /**
+   * Work that follows a committed change failed: writing (or removing) a version's metadata document, or
+   * removing a blob nothing references any more. The change stands and is answered as done; the next start's
+   * backfill writes a missing document, gc removes a left blob. Meant for the log.
+   */
+  onAfterCommitError?: (error: unknown, context: AfterCommitContext) => void;
+}
+
+export interface AfterCommitContext {
+  pack: string;
+  version: string;
+  work: 'metadata document' | 'blob removal';
 }
 
 export interface PushOptions {
@@ -62,7 +75,7 @@ export interface PageOf<T> {
 
 export interface ResolvedVersion {
   record: VersionRecord;
-  /** How the reference was understood: tags first, then version strings, then digests. */
+  /** How the reference was understood: version strings first, then tags, then digests (see resolve). */
   resolvedBy: 'tag' | 'version' | 'digest';
 }
 
@@ -88,6 +101,7 @@ export class Registry {
   private readonly now: () => Date;
   private readonly onPushStep: (step: PushStep) => void;
   private readonly metadata: MetadataStore | undefined;
+  private readonly onAfterCommitError: NonNullable<RegistryOptions['onAfterCommitError']>;
   /**
    * Blobs a push has written but not yet committed to the index. A delete or a failed push that finds a blob
    * unreferenced must not remove it while another push of the same bytes is about to reference it.
@@ -102,6 +116,7 @@ export class Registry {
     this.now = options.now ?? (() => new Date());
     this.onPushStep = options.onPushStep ?? (() => {});
     this.metadata = options.metadata;
+    this.onAfterCommitError = options.onAfterCommitError ?? (() => {});
   }
 
   get uploadDir(): string {
@@ -142,6 +157,7 @@ export class Registry {
       const inspection = upload.inspection ?? (await inspectArchive(createReadStream(upload.path), this.limits));
       if (!inspection.ok) throw packInvalid(inspection.problems);
       const pack = inspection.pack;
+      assertStorable(pack);
       // Checked once before the blob is written (a refusal costs no disk I/O), and again inside the
       // transaction, where it is authoritative against a racing push of the same version.
       this.checkOverwrite(pack, options);
@@ -198,14 +214,17 @@ export class Registry {
         return id;
       });
       // After the commit: the document describes what the index now holds (it would rebuild this version).
-      await this.persistVersionMetadata(versionId);
+      await this.persistAfterCommit(versionId);
       this.onPushStep('committed');
       return this.versionDocumentOf(this.db.versionById(versionId) as VersionRecord);
     } finally {
       this.unpin(upload.digest);
       // The new blob is unreferenced when the transaction refused; the old one may be after a force push.
-      await this.collectBlob(upload.digest);
-      if (replacedDigest && replacedDigest !== upload.digest) await this.collectBlob(replacedDigest);
+      const { name, version } = manifest;
+      await this.afterCommit({ pack: name, version, work: 'blob removal' }, () => this.collectBlob(upload.digest));
+      if (replacedDigest && replacedDigest !== upload.digest) {
+        await this.afterCommit({ pack: name, version, work: 'blob removal' }, () => this.collectBlob(replacedDigest as string));
+      }
     }
   }
 
@@ -280,18 +299,34 @@ export class Registry {
     });
   }
 
-  /** Resolve `{ref}`: a tag, then a version string (as written, then normalised), then a digest. */
+  /**
+   * Resolve `{ref}`. A version's own number always means that version: a version string (as stored, then
+   * normalised: `1.5` finds `1.5.0`) is looked up first, and a reference that reads as a version (what
+   * pack.json's `version` accepts) is never looked up as a tag — so no tag, not even one stored before tags
+   * named like another version were refused, can stand for a version number. Then tags, then digests.
+   */
   resolve(name: string, ref: string): ResolvedVersion {
     assertPackName(name);
-    const byTag = this.db.versionByTag(name, ref);
-    if (byTag) return { record: byTag, resolvedBy: 'tag' };
-    const byVersion = this.db.versionByString(name, ref) ?? this.versionByNormalized(name, ref);
+    const byVersion = this.versionByReference(name, ref);
     if (byVersion) return { record: byVersion, resolvedBy: 'version' };
-    if (isContentDigest(ref)) {
-      const byDigest = this.db.versionByContentDigest(name, ref) ?? this.db.versionByArchiveDigest(name, ref);
-      if (byDigest) return { record: byDigest, resolvedBy: 'digest' };
+    if (normalizePackVersion(ref) === null) {
+      const byTag = this.db.versionByTag(name, ref);
+      if (byTag) return { record: byTag, resolvedBy: 'tag' };
     }
-    throw new RegistryError('PACK_NOT_FOUND', `pack ${name}:${ref} not found`, { name, reference: ref });
+    const byDigest = this.versionByDigest(name, ref);
+    if (byDigest) return { record: byDigest, resolvedBy: 'digest' };
+    throw notFound(name, ref);
+  }
+
+  /** A version by its string as stored (whatever it is) or by its normalised form. */
+  private versionByReference(name: string, ref: string): VersionRecord | undefined {
+    return this.db.versionByString(name, ref) ?? this.versionByNormalized(name, ref);
+  }
+
+  /** A content digest first, then an archive digest (the ETag a client holds). */
+  private versionByDigest(name: string, ref: string): VersionRecord | undefined {
+    if (!isContentDigest(ref)) return undefined;
+    return this.db.versionByContentDigest(name, ref) ?? this.db.versionByArchiveDigest(name, ref);
   }
 
   private versionByNormalized(name: string, ref: string): VersionRecord | undefined {
@@ -339,13 +374,21 @@ export class Registry {
     }
   }
 
+  /** One file of a version as the index lists it (path, size, sha256): nothing is opened or inflated. */
+  findFile(name: string, ref: string, path: string): { version: VersionRecord; file: PackFile } {
+    const { record: version } = this.resolve(name, ref);
+    return { version, file: fileOf(version, path) };
+  }
+
   /** One file of a version, streamed out of its archive; only paths the index lists are looked up. */
   async openFile(name: string, ref: string, path: string): Promise<{ stream: Readable; size: number; version: VersionRecord }> {
     const { version, blob } = await this.openArchive(name, ref);
-    const file = version.files.find((candidate) => candidate.path === path);
-    if (!file) {
+    let file: PackFile;
+    try {
+      file = fileOf(version, path);
+    } catch (error) {
       await blob.close();
-      throw new RegistryError('FILE_NOT_FOUND', `pack ${name}:${version.version} has no file ${path}`, { name, path });
+      throw error;
     }
     const archive = blob.stream();
     const stream = await openArchiveEntry(archive, version.rootPrefix + path);
@@ -356,9 +399,27 @@ export class Registry {
     return { stream, size: file.size, version };
   }
 
+  /**
+   * Delete one version, named by its version string or a digest — never by a tag: a tag moves, and a
+   * destructive call must not depend on where it points at that moment (`DELETE …/stable` would delete
+   * whichever version `stable` meant a second ago). A tag is refused with VERSION_REQUIRED, naming the version.
+   */
   async deleteVersion(name: string, ref: string, user: string): Promise<void> {
     this.assertWritable();
-    const { record } = this.resolve(name, ref);
+    assertPackName(name);
+    const record = this.versionByReference(name, ref) ?? this.versionByDigest(name, ref);
+    if (!record) {
+      const tag = normalizePackVersion(ref) === null ? this.db.tag(name, ref) : undefined;
+      if (tag) {
+        throw new RegistryError(
+          'VERSION_REQUIRED',
+          `${ref} is a tag of ${name} (now pointing at version ${tag.version}); a version is deleted by its version or digest only: ` +
+            `DELETE /v1/packs/${name}/${tag.version} deletes that version, DELETE /v1/packs/${name}/tags/${ref} deletes the tag`,
+          { name, reference: ref, tag: ref, version: tag.version },
+        );
+      }
+      throw notFound(name, ref);
+    }
     this.db.transaction(() => {
       this.db.deleteVersion(record.id);
       this.recordEvent(name, user, 'delete', { version: record.version, digest: record.contentDigest });
@@ -366,19 +427,23 @@ export class Registry {
       this.refreshPack(name);
     });
     // Document before blob: a crash in between leaves a blob nothing describes, which gc removes.
-    await this.removeVersionMetadata(name, record.normalizedVersion);
-    await this.collectBlob(record.archiveDigest);
+    const context = { pack: name, version: record.version };
+    await this.afterCommit({ ...context, work: 'metadata document' }, () => this.removeVersionMetadata(name, record.normalizedVersion));
+    await this.afterCommit({ ...context, work: 'blob removal' }, () => this.collectBlob(record.archiveDigest));
   }
 
   /**
    * Create or move the user tag `[group__]label` to whatever `reference` resolves to. Parent tags belong to
-   * the server (409 TAG_AUTO); a version tag may be moved, and then becomes a user tag.
+   * the server (409 TAG_AUTO); a label that reads as a version may only point at that version (TAG_INVALID,
+   * see tagTargetProblem), so a version tag can be re-created but not moved to another version.
    */
   async setTag(name: string, tag: string, reference: string, user: string): Promise<{ tag: TagRecord; created: boolean }> {
     this.assertWritable();
     assertTagName(tag);
     if (isParentTag(tag)) throw tagAuto(name, tag);
     const { record } = this.resolve(name, reference);
+    const targetProblem = tagTargetProblem(tag, record);
+    if (targetProblem) throw new RegistryError('TAG_INVALID', targetProblem, { name, tag, reference, version: record.version });
     const { previous, result } = this.db.transaction(() => {
       const previous = this.db.tag(name, tag);
       this.db.setTag(name, tag, record.id, 'user');
@@ -387,8 +452,8 @@ export class Registry {
       return { previous, result: { tag: this.db.tag(name, tag) as TagRecord, created: previous === undefined } };
     });
     // Both versions' documents list their tags: the one the tag left and the one it now points at.
-    if (previous && previous.versionId !== record.id) await this.persistVersionMetadata(previous.versionId);
-    await this.persistVersionMetadata(record.id);
+    if (previous && previous.versionId !== record.id) await this.persistAfterCommit(previous.versionId);
+    await this.persistAfterCommit(record.id);
     return result;
   }
 
@@ -406,7 +471,7 @@ export class Registry {
       this.rebuildDerivedTags(name);
       return existing;
     });
-    await this.persistVersionMetadata(removed.versionId);
+    await this.persistAfterCommit(removed.versionId);
   }
 
   listTags(name: string): readonly TagRecord[] {
@@ -448,6 +513,29 @@ export class Registry {
   async persistVersionMetadata(versionId: number): Promise<void> {
     const record = this.db.versionById(versionId);
     if (record) await this.syncVersionMetadata(record.pack, record.normalizedVersion);
+  }
+
+  /** persistVersionMetadata for a change already committed: a failure is reported, not thrown (see onAfterCommitError). */
+  private async persistAfterCommit(versionId: number): Promise<void> {
+    const record = this.db.versionById(versionId);
+    if (!record) return;
+    await this.afterCommit({ pack: record.pack, version: record.version, work: 'metadata document' }, () =>
+      this.persistVersionMetadata(versionId),
+    );
+  }
+
+  /**
+   * Work that follows a committed change (or cleans up after a refused one). The change is in the index and is
+   * answered as done whatever happens here — answering 500 for it would make a client retry what already
+   * happened; a document that could not be written is written by the next start's backfill, a blob left
+   * behind is removed by gc.
+   */
+  private async afterCommit(context: AfterCommitContext, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.onAfterCommitError(error, context);
+    }
   }
 
   /** Remove a deleted version's metadata document (rewritten instead if the version is back by then). */
@@ -505,10 +593,38 @@ export function versionTag(version: string, group: string | null): string {
   return joinTag(version.replaceAll('+', '_'), group);
 }
 
+function fileOf(version: VersionRecord, path: string): PackFile {
+  const file = version.files.find((candidate) => candidate.path === path);
+  if (!file) {
+    throw new RegistryError('FILE_NOT_FOUND', `pack ${version.pack}:${version.version} has no file ${path}`, { name: version.pack, path });
+  }
+  return file;
+}
+
 function assertPackName(name: string): void {
   if (!isValidPackName(name)) {
     throw new RegistryError('NAME_INVALID', `"${name}" is not a valid pack name`, { name });
   }
+}
+
+/**
+ * Every version the registry takes must have a place for its metadata document (storage/layout.ts). The pack
+ * rules guarantee it (names of 128 characters, versions of 128); checked again here, before anything is
+ * written, so that a rule changed on one side alone refuses a push instead of committing one it cannot keep.
+ */
+function assertStorable(pack: InspectedPack): void {
+  const { name, normalizedVersion } = pack.manifest;
+  if (isStorableMetadataKey(name, normalizedVersion)) return;
+  throw new RegistryError(
+    'PACK_INVALID',
+    `pack.json: ${name}:${normalizedVersion} cannot be stored: a pack name and a normalised version must each be at most ` +
+      `${MAX_METADATA_SEGMENT_LENGTH} letters, digits, '.', '_', '+' or '-', starting with a letter or digit`,
+    { rule: 'pack-json-field', path: 'pack.json:version' },
+  );
+}
+
+function notFound(name: string, ref: string): RegistryError {
+  return new RegistryError('PACK_NOT_FOUND', `pack ${name}:${ref} not found`, { name, reference: ref });
 }
 
 function assertTagName(tag: string): void {

@@ -70,11 +70,35 @@ export function digestOfBlobName(name: string): string | undefined {
   return /^[0-9a-f]{64}$/.test(name) ? `sha256:${name}` : undefined;
 }
 
-const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/;
+/** The longest file name ext4, xfs, btrfs, APFS and NTFS take (bytes), and a safe ceiling for a key segment. */
+const MAX_FILE_NAME_BYTES = 255;
+
+/** The longest pack name or version key a metadata document can be stored under: `<key>.json` must be a file name. */
+export const MAX_METADATA_SEGMENT_LENGTH = MAX_FILE_NAME_BYTES - METADATA_SUFFIX.length;
+
+/**
+ * ASCII letters and digits first (so never `.` or `..`), then those and `.`, `_`, `+`, `-`; no `/`. `a..b` is
+ * an ordinary file name: only a whole segment `..` leaves a folder.
+ */
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/**
+ * Whether a pack name or version key can name a metadata document: a file name of its own, inside its folder.
+ * Every pack name and normalised version the pack rules accept passes (packs/names.ts, packs/version.ts;
+ * test/unit/storable-names.property.test.ts proves it), and the registry checks it before it commits a push,
+ * so a version is never in the index without a place for its document.
+ */
+export function isStorableSegment(value: string): boolean {
+  return value.length <= MAX_METADATA_SEGMENT_LENGTH && SAFE_SEGMENT.test(value);
+}
+
+/** Whether the document of `pack` at version key `key` can be stored (see isStorableSegment). */
+export function isStorableMetadataKey(pack: string, key: string): boolean {
+  return isStorableSegment(pack) && isStorableSegment(key);
+}
 
 function assertSegment(value: string): string {
-  // Pack names and versions already follow stricter rules; this keeps a path from ever leaving the folder.
-  if (!SAFE_SEGMENT.test(value) || value.includes('..')) throw new Error(`not usable in a metadata path: ${value}`);
+  if (!isStorableSegment(value)) throw new Error(`not usable in a metadata path: ${value}`);
   return value;
 }
 

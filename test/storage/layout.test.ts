@@ -42,11 +42,12 @@ describe('the storage layout', () => {
       ['..', '1'],
       ['a/b', '1'],
       ['hello', '../1'],
-      ['hello', '1..2'],
       ['.hidden', '1'],
     ] as const) {
       expect(() => metadataKey(pack, version), `${pack} ${version}`).toThrow('not usable in a metadata path');
     }
+    // Two dots inside a name are an ordinary file name (and a valid pack name): only a whole `..` leaves a folder.
+    expect(metadataKey('a..b', '1.0.0')).toBe('metadata/a..b/1.0.0.json');
   });
 
   it('places the index, the lock and a rebuilt index at the root, and tells the leftovers of interrupted work', () => {

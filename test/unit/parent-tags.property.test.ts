@@ -13,7 +13,9 @@ import { Readable } from 'node:stream';
 
 const VERSIONS = ['0.9.0', '1.0.0', '1.2.0', '1.2.5', '1.10.0', '1.5', '2.0.0-rc.1', '2.0.0', '2.1.0-beta.1', '23.07.1', '23.7.2'];
 const GROUPS = [undefined, 'lts', 'edge'];
-const LABELS = ['stable', '1.3.0', '2.5.0-rc.1', '3.0.0', '1.2.9'];
+// Labels that read as a version may only point at that version (else TAG_INVALID): some name no pushed version,
+// some name one (`1.5.0` is `1.5`), so a version's own tag can be re-created, also in another group.
+const LABELS = ['stable', '1.3.0', '2.5.0-rc.1', '3.0.0', '1.2.9', '1.2.0', '1.5.0', '2.0.0-rc.1', '23.07.2'];
 
 type Operation =
   | { kind: 'push'; version: string; group?: string }
@@ -45,7 +47,8 @@ class Model {
       this.tags.set(op.group ? `${op.group}__${op.version}` : op.version, op.version);
     } else if (op.kind === 'tag') {
       const target = same(op.target);
-      if (target) this.tags.set(op.group ? `${op.group}__${op.label}` : op.label, target);
+      const namesAnotherVersion = /^\d/.test(op.label) && target !== undefined && !semver.eq(norm(op.label), norm(target));
+      if (target && !namesAnotherVersion) this.tags.set(op.group ? `${op.group}__${op.label}` : op.label, target);
     } else if (op.kind === 'untag') {
       const names = [...this.tags.keys()].sort();
       if (names.length > 0) this.tags.delete(names[op.pick % names.length]!);
@@ -119,8 +122,9 @@ async function run(registry: Registry, blobs: MemoryBlobStore, op: Operation): P
       await registry.deleteVersion('prop', op.version, 'prop');
     }
   } catch (error) {
-    // The model skips the same operations the registry refuses: existing versions, unknown references.
-    if (!(error instanceof RegistryError) || !['PACK_EXISTS', 'PACK_NOT_FOUND'].includes(error.code)) throw error;
+    // The model skips the same operations the registry refuses: existing versions, unknown references, a
+    // version label pointing at another version.
+    if (!(error instanceof RegistryError) || !['PACK_EXISTS', 'PACK_NOT_FOUND', 'TAG_INVALID'].includes(error.code)) throw error;
   }
 }
 
