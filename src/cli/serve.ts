@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
-import { FailureLimiter } from '../auth/lockout.js';
+import { LoginGuard } from '../auth/login-guard.js';
+import { VerificationQueue } from '../auth/verification-queue.js';
 import type { RegistryConfig } from '../config/schema.js';
 import { Db } from '../db/db.js';
 import { createApp } from '../http/app.js';
@@ -87,6 +88,8 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
       readOnly: config.storage.readOnly,
       onPushStep: killAt(options.killAtPushStep),
       metadata,
+      onAfterCommitError: (error, context) =>
+        logger.error({ err: error, ...context }, 'work after a committed change failed; the change stands (a start writes a missing document, gc removes a left blob)'),
     });
     await reconcileIndex({ db, blobs, metadata, indexIsNew, logger });
     const metrics = config.http.debug.prometheus.enabled ? new HttpMetrics(registry) : undefined;
@@ -97,6 +100,8 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
       headers: config.http.headers,
       maxUploadSize: config.limits.maxUploadSize,
       maxConcurrentUploads: config.limits.maxConcurrentUploads,
+      maxConcurrentFileReads: config.limits.maxConcurrentFileReads,
+      trustedProxies: config.http.trustedProxies,
       logError: (error) => logger.error({ err: error }, 'request failed'),
       logger,
       metrics,
@@ -127,7 +132,10 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       logger.warn({ certificate: config.http.tls.certificate }, 'generated a self-signed TLS certificate');
     }
     if (!tls) logger.warn('TLS is off (http.tls.enabled: false): credentials travel in clear text');
-    const listening = await listen(composed.app, config.http.host, config.http.port, tls, config.http.timeouts);
+    const listening = await listen(composed.app, config.http.host, config.http.port, tls, config.http.timeouts, {
+      maxConnections: config.http.maxConnections,
+      logger,
+    });
     composed.startBackfill();
     const drain = new RequestDrain(listening.server);
     logger.info({ url: listening.url, storage: config.storage.kind }, 'pack registry listening');
@@ -223,8 +231,10 @@ async function reconcileIndex(parts: {
 function backfillInBackground(db: Db, registry: Registry, metadata: MetadataStore, logger: Logger) {
   let stopped = false;
   const done = backfillMetadata(db, registry, metadata, () => stopped).then(
-    (written) => {
+    ({ written, skipped }) => {
       if (written > 0) logger.info({ written }, 'wrote the missing metadata documents of indexed versions');
+      // Such a version is served, but a reindex would not bring it back: the administrator should know.
+      for (const version of skipped) logger.error(version, 'cannot write the metadata document of an indexed version; a reindex would lose it');
     },
     (error: unknown) => logger.error({ err: error }, 'writing missing metadata documents failed'),
   );
@@ -286,8 +296,19 @@ async function openAuth(config: RegistryConfig, logger: Logger, announce: (line:
     announce(`Created ${path} with the user "admin" and the password: ${password}`);
     announce('This password is shown only once. Add users with: pack-registry htpasswd add USER');
   }
-  const failures = new FailureLimiter(config.limits.authFailures, config.limits.authWindowMs);
-  return { kind: 'htpasswd', htpasswd: new Htpasswd(path), realm, admins, failures };
+  const { limits } = config;
+  const queue = new VerificationQueue({
+    maxRunning: limits.maxConcurrentLogins,
+    maxWaiting: limits.maxQueuedLogins,
+    // A full queue drains in about (waiting / running) bcrypt runs: a second or two at cost 10.
+    retryAfterSeconds: 2,
+  });
+  const guard = new LoginGuard(new Htpasswd(path, { queue }), {
+    failuresPerUser: limits.authFailures,
+    failuresPerAddress: limits.authFailuresPerAddress,
+    windowMs: limits.authWindowMs,
+  });
+  return { kind: 'htpasswd', guard, realm, admins };
 }
 
 function killAt(step: PushStep | undefined): ((reached: PushStep) => void) | undefined {

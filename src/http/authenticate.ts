@@ -1,8 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import passport from 'passport';
 import { BasicStrategy } from 'passport-http';
-import type { Htpasswd } from '../auth/htpasswd.js';
-import type { FailureLimiter } from '../auth/lockout.js';
+import type { LoginGuard, LoginOutcome } from '../auth/login-guard.js';
 import { RegistryError } from '../registry/errors.js';
 import { sendError } from './errors.js';
 
@@ -21,9 +20,7 @@ declare global {
   }
 }
 
-export type AuthSettings =
-  | { kind: 'htpasswd'; htpasswd: Htpasswd; realm: string; admins: readonly string[]; failures?: FailureLimiter }
-  | { kind: 'none' };
+export type AuthSettings = { kind: 'htpasswd'; guard: LoginGuard; realm: string; admins: readonly string[] } | { kind: 'none' };
 
 /** What passport-strategy gives a strategy at run time; passport-http's typings leave it out. */
 interface StrategyActions {
@@ -45,23 +42,31 @@ export function parseBasicAuthorization(header: string | undefined): { user: str
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-class TooManyFailures extends RegistryError {
+/** A refusal that tells the client when to come back (429 TOO_MANY_REQUESTS, 503 TOO_MANY_LOGINS). */
+class RetryLater extends RegistryError {
   constructor(
-    user: string,
+    code: 'TOO_MANY_REQUESTS' | 'TOO_MANY_LOGINS',
+    message: string,
     readonly retryAfterSeconds: number,
   ) {
-    super('TOO_MANY_REQUESTS', `too many failed logins for ${user} from this address; try again in ${retryAfterSeconds} s`, {
-      retryAfter: retryAfterSeconds,
-    });
+    super(code, message, { retryAfter: retryAfterSeconds });
   }
+}
+
+function refusalFor(outcome: Extract<LoginOutcome, { retryAfterSeconds: number }>, user: string): RetryLater {
+  const wait = outcome.retryAfterSeconds;
+  if (outcome.kind === 'busy') {
+    return new RetryLater('TOO_MANY_LOGINS', `too many logins are being verified; try again in ${wait} s`, wait);
+  }
+  const who = outcome.scope === 'user' ? `for ${user} from this address` : 'from this address';
+  return new RetryLater('TOO_MANY_REQUESTS', `too many failed logins ${who}; try again in ${wait} s`, wait);
 }
 
 class HtpasswdStrategy extends BasicStrategy {
   constructor(
-    private readonly htpasswd: Htpasswd,
+    private readonly guard: LoginGuard,
     private readonly admins: ReadonlySet<string>,
     private readonly challenge: string,
-    private readonly failures: FailureLimiter | undefined,
   ) {
     super((_user, _password, done) => done(null, false));
   }
@@ -70,26 +75,37 @@ class HtpasswdStrategy extends BasicStrategy {
     const actions = this as unknown as StrategyActions;
     const credentials = parseBasicAuthorization(req.headers.authorization);
     if (!credentials) return actions.fail(this.challenge);
-    const address = req.socket.remoteAddress ?? '';
-    const retryAfter = this.failures?.retryAfterSeconds(credentials.user, address) ?? 0;
-    // Refused before bcrypt runs: a locked-out guesser costs the server nothing.
-    if (retryAfter > 0) return actions.error(new TooManyFailures(credentials.user, retryAfter));
-    this.htpasswd.verify(credentials.user, credentials.password).then(
-      (ok) => {
-        if (ok) {
-          this.failures?.recordSuccess(credentials.user, address);
-          actions.success({ name: credentials.user, admin: this.admins.has(credentials.user) });
-        } else {
-          this.failures?.recordFailure(credentials.user, address);
-          actions.fail(this.challenge);
-        }
-      },
+    // req.ip is the forwarded client only when the peer is one of http.trustedproxies (express's
+    // `trust proxy`); asked for only when a failure limit has to be looked at.
+    let outcome: ReturnType<LoginGuard['check']>;
+    try {
+      outcome = this.guard.check(credentials.user, credentials.password, () => req.ip ?? req.socket.remoteAddress ?? '');
+    } catch (error) {
+      return actions.error(error);
+    }
+    if (!(outcome instanceof Promise)) return this.settle(outcome, credentials.user, actions);
+    outcome.then(
+      (settled) => this.settle(settled, credentials.user, actions),
       (error: unknown) => actions.error(error),
     );
   }
+
+  private settle(outcome: LoginOutcome, user: string, actions: StrategyActions): void {
+    switch (outcome.kind) {
+      case 'accepted':
+        return actions.success({ name: user, admin: this.admins.has(user) });
+      case 'rejected':
+        return actions.fail(this.challenge);
+      default:
+        return actions.error(refusalFor(outcome, user));
+    }
+  }
 }
 
-/** Middleware that sets `req.user` or answers 401 with the configured realm (429 while locked out). */
+/**
+ * Middleware that sets `req.user` or answers 401 with the configured realm; 429 while the user or the
+ * client is throttled, 503 while the verification queue is full (both with Retry-After).
+ */
 export function authenticate(settings: AuthSettings): (RequestHandler | ErrorRequestHandler)[] {
   if (settings.kind === 'none') {
     const anonymousAdmin: RequestHandler = (req, _res, next) => {
@@ -100,13 +116,13 @@ export function authenticate(settings: AuthSettings): (RequestHandler | ErrorReq
   }
   const challenge = `Basic realm="${settings.realm.replaceAll('"', "'")}"`;
   const authenticator = new passport.Passport();
-  authenticator.use('htpasswd', new HtpasswdStrategy(settings.htpasswd, new Set(settings.admins), challenge, settings.failures));
+  authenticator.use('htpasswd', new HtpasswdStrategy(settings.guard, new Set(settings.admins), challenge));
   // Built once, not per request: every request passes here, and a per-request custom callback cost a tenth
   // of a small download's CPU. `assignProperty` sets req.user without passport's session/login machinery;
   // `failWithError` hands a refusal (401 and WWW-Authenticate already set by passport) to `refuse` below.
   const check = authenticator.authenticate('htpasswd', { session: false, failWithError: true, assignProperty: 'user', authInfo: false });
   const refuse: ErrorRequestHandler = (error: unknown, _req, res, next) => {
-    if (error instanceof TooManyFailures) {
+    if (error instanceof RetryLater) {
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
       return sendError(res, error);
     }

@@ -7,7 +7,7 @@ let registry: TestApp;
 
 beforeAll(async () => {
   // Polling for a reloaded user fails many times on purpose; the lockout has its own tests (limits.test.ts).
-  registry = await createTestApp({ env: { REGISTRY_LIMITS_AUTHFAILURES: '100000' } });
+  registry = await createTestApp({ env: { REGISTRY_LIMITS_AUTHFAILURES: '100000', REGISTRY_LIMITS_AUTHFAILURESPERADDRESS: '100000' } });
 });
 
 describe('basic auth', () => {
