@@ -19,6 +19,13 @@ export interface AppDependencies {
   headers: Record<string, string[]>;
   maxUploadSize: number;
   maxConcurrentUploads: number;
+  /** `/files` reads searching their archives at once (`limits.maxconcurrentfilereads`; see file-reads.ts). */
+  maxConcurrentFileReads: number;
+  /**
+   * `http.trustedproxies`: peers whose X-Forwarded-For names the client (express's `trust proxy`, so `req.ip`
+   * is the client the failure limits count). Empty or absent: the socket's peer, whatever the headers say.
+   */
+  trustedProxies?: readonly string[];
   /** Where unexpected errors are reported; they reach the client only as INTERNAL. */
   logError: (error: unknown) => void;
   /** One log line per request (see logging.ts); none when absent. */
@@ -33,6 +40,7 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   // Archives carry their own strong ETag; express's weak body hashes would cost CPU for nothing on JSON.
   app.set('etag', false);
+  if (deps.trustedProxies?.length) app.set('trust proxy', [...deps.trustedProxies]);
 
   // Request lines are written at info (debug for /health, which implies info): above that level nobody reads
   // them, and building them cost a fifth of a small download's CPU (bench/results).

@@ -4,9 +4,18 @@ import { ERROR_CATALOGUE, type ErrorBody } from '../api/index.js';
 import { RegistryError } from '../registry/errors.js';
 import { UploadTooLargeError } from '../registry/registry.js';
 
-/** Every code's status is the contract's (src/api/errors.ts); this is the one place that sends it. */
+/** Headers a route may have set for the body it meant to send (an archive, a pack file), not for an error. */
+const BODY_HEADERS = ['Content-Disposition', 'ETag', 'Pack-Digest', 'Pack-Version', 'Content-Length'] as const;
+
+/**
+ * Every code's status is the contract's (src/api/errors.ts); this is the one place that sends it. An error is
+ * always JSON, whatever the route had already set up for its body (a 416 of the archive route must not say
+ * `application/gzip`); res.json keeps a Content-Type that is already set, so it is set here.
+ */
 export function sendError(res: Response, error: RegistryError): void {
   const body: ErrorBody = { errors: error.entries() };
+  for (const name of BODY_HEADERS) res.removeHeader(name);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.status(ERROR_CATALOGUE[error.code].status).json(body);
 }
 

@@ -2,19 +2,21 @@ import type { Request, Response } from 'express';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../api/index.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Page, PageOf } from '../registry/registry.js';
+import { singleQueryValue } from './query.js';
 
-/** `?n=&last=` as Distribution reads them; `n` above the maximum is lowered to it, as Distribution does. */
+/**
+ * `?n=&last=` as Distribution reads them; `n` above the maximum is lowered to it, as Distribution does. Each
+ * may be given once: a repeated one is PAGINATION_INVALID.
+ */
 export function readPage(req: Request): Page {
-  const { n, last } = req.query;
+  const n = singleQueryValue(req, 'n', 'PAGINATION_INVALID');
+  const last = singleQueryValue(req, 'last', 'PAGINATION_INVALID');
   let limit = DEFAULT_PAGE_SIZE;
   if (n !== undefined) {
     limit = Number(n);
-    if (typeof n !== 'string' || !/^\d+$/.test(n) || limit < 1) {
+    if (!/^\d+$/.test(n) || limit < 1) {
       throw new RegistryError('PAGINATION_INVALID', `n must be a whole number from 1 to ${MAX_PAGE_SIZE}`, { n });
     }
-  }
-  if (last !== undefined && typeof last !== 'string') {
-    throw new RegistryError('PAGINATION_INVALID', 'last must be given once', {});
   }
   return { limit: Math.min(limit, MAX_PAGE_SIZE), last: last ?? '' };
 }

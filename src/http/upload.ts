@@ -24,20 +24,41 @@ const answerNow = new WeakMap<Express.Request, (error: unknown) => void>();
 export type ReceiveUpload = (bytes: Readable, maxBytes: number) => Promise<InspectedUpload>;
 
 /**
+ * Failures of the registry's own side while it received an upload (the staging disk, a bug): they stay what
+ * they are (STORAGE_FULL, INTERNAL). Every other failure of the form parser is the body's (see formFailure).
+ */
+const receiverFailures = new WeakSet<object>();
+
+/**
+ * Each request's staging of its archive, settled once its failure (if any) has been judged. multer may report a
+ * failure before that (it listens to the part's stream too), so the judgement waits for it (receivePack).
+ */
+const receptions = new WeakMap<Express.Request, Promise<void>>();
+
+/**
  * A multer storage engine that streams the `pack` field into the blob store's staging folder while hashing
  * and inspecting it (see receiveUpload): the archive is never held in memory, nor read back to be inspected.
  */
 function stagingStorage(receive: ReceiveUpload, maxBytes: number): multer.StorageEngine {
   return {
     _handleFile(req, file, done) {
-      receive(file.stream, maxBytes).then(
+      // busboy fails the part's stream when the form ends inside it (a truncated body): staging then fails
+      // with that very error, which is the body's fault. A failure of the staging disk reaches the part's
+      // stream too (pipeline destroys it with the disk's error), but that one is a system error (`syscall`).
+      let streamError: unknown;
+      file.stream.once('error', (error) => {
+        streamError = error;
+      });
+      const reception = receive(file.stream, maxBytes).then(
         (staged) =>
           done(null, { path: staged.path, size: staged.size, archiveDigest: staged.digest, inspection: staged.inspection } as Partial<StagedFile>),
         (error: unknown) => {
           if (error instanceof UploadTooLargeError) answerNow.get(req)?.(error);
+          else if (isObject(error) && (error !== streamError || isSystemError(error))) receiverFailures.add(error);
           done(error);
         },
       );
+      receptions.set(req, reception);
     },
     _removeFile(_req, file, done) {
       rm(file.path, { force: true }).then(
@@ -67,9 +88,49 @@ export function receivePack(receive: ReceiveUpload, maxUploadSize: number): Requ
     });
     parse(req, res, (error?: unknown) => {
       answerNow.delete(req);
-      if (!answered) next(error);
+      if (answered) return;
+      if (error === undefined) return next();
+      // The staging has ended by now or is ending (its input failed or was cut); wait for its own verdict.
+      void (receptions.get(req) ?? Promise.resolve()).catch(() => {}).then(() => {
+        // A client that hung up mid-upload cannot read an answer; its partial upload is already removed
+        // (stageUpload), and it is no failure of the registry worth a log line.
+        if (req.socket.destroyed || !req.socket.writable) {
+          res.destroy();
+          return;
+        }
+        next(formFailure(error));
+      });
     });
   };
+}
+
+/**
+ * What a failure of the form parser means for the client. multer's own refusals (a wrong field name, too
+ * many parts) are PACK_INVALID, an upload over the limit PACK_TOO_LARGE, a full disk STORAGE_FULL, and a
+ * failure of the registry's own side INTERNAL; anything else is busboy finding the body malformed (no
+ * boundary, a wrong boundary, a truncated form, a malformed part header), which is BODY_INVALID: 400,
+ * never a 500 with a stack trace in the log.
+ */
+function formFailure(error: unknown): unknown {
+  if (
+    error instanceof RegistryError ||
+    error instanceof UploadTooLargeError ||
+    error instanceof multer.MulterError ||
+    (isObject(error) && (receiverFailures.has(error) || isSystemError(error)))
+  ) {
+    return error;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new RegistryError('BODY_INVALID', `the upload is not a readable multipart form: ${reason}`, { reason });
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+/** An operating-system error (ENOSPC, EACCES, EIO, …): never the body's fault. busboy's errors carry no syscall. */
+function isSystemError(error: object): boolean {
+  return typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 /**

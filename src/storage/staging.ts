@@ -77,13 +77,18 @@ export async function stageUpload<T = never>(
       done();
     },
   });
+  const file = createWriteStream(path, { flags: 'wx', highWaterMark: STAGING_BUFFER_BYTES });
   try {
-    await pipeline(source, meter, createWriteStream(path, { flags: 'wx', highWaterMark: STAGING_BUFFER_BYTES }));
+    await pipeline(source, meter, file);
     const read = reading ? await reading : undefined;
     return { path, digest: `sha256:${hash.digest('hex')}`, size, ...(reading ? { read } : {}) };
   } catch (error) {
     // The reader learns of the failure through its input; its answer no longer matters.
     copy?.destroy(error as Error);
+    // The file is opened asynchronously: an input that fails at once (a truncated form) fails the pipeline
+    // before the open is done, and a file removed then would be created after its removal. Once the stream
+    // has closed, the open (if any) is over.
+    if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
     await rm(path, { force: true });
     throw error;
   }

@@ -86,8 +86,9 @@ describe('hostile archives through the registry API', () => {
     const response = await upload.response;
     expect(response.status).toBe(413);
     expect((response.body as { errors: { code: string }[] }).errors[0]!.code).toBe('PACK_TOO_LARGE');
-    // The limit is 2 MiB: the answer came long before the 64 MiB body was sent.
-    expect(upload.sent()).toBeLessThan(16 * 1024 * 1024);
+    // The limit is 2 MiB: the answer came long before the 64 MiB body was sent (about 4 MiB on an idle machine;
+    // the client shares this process's event loop with the server, so a loaded machine lets it run further).
+    expect(upload.sent()).toBeLessThan(32 * 1024 * 1024);
     upload.request.destroy();
     await registry.get('/health').expect(200);
   });

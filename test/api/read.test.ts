@@ -159,14 +159,14 @@ describe('archives', () => {
 });
 
 describe('files of a pack', () => {
-  it('serves values.yaml, README.md and logo.png byte for byte with a content type from the extension', async () => {
+  it('serves values.yaml, README.md (as plain text) and logo.png byte for byte', async () => {
     const fixture = (path: string) => fixtureFile('hello-universe-1.3.1', path);
     const values = await reader('/v1/packs/hello-universe/1.3.1/files/values.yaml').expect(200);
     expect(values.text).toBe((await fixture('values.yaml')).toString('utf8'));
-    expect(values.headers['content-type']).toMatch(/yaml/);
+    expect(values.headers['content-type']).toBe('text/plain; charset=utf-8');
     const readme = await reader('/v1/packs/hello-universe/1.3.1/files/README.md').expect(200);
     expect(readme.text).toBe((await fixture('README.md')).toString('utf8'));
-    expect(readme.headers['content-type']).toMatch(/markdown/);
+    expect(readme.headers['content-type']).toBe('text/plain; charset=utf-8');
     const logo = await reader('/v1/packs/hello-universe/1.3.1/files/logo.png').buffer(true).expect(200);
     expect(logo.headers['content-type']).toBe('image/png');
     expect(Buffer.compare(logo.body as Buffer, await fixture('logo.png'))).toBe(0);
@@ -181,4 +181,33 @@ describe('files of a pack', () => {
     const response = await reader('/v1/packs/hello-universe/1.3.1/files/nope.txt').expect(404);
     expect(response.body.errors[0].code).toBe('FILE_NOT_FOUND');
   });
+});
+
+describe('refusals of a read', () => {
+  it('answers an unsatisfiable range with a JSON body, not with the archive\'s type or disposition', async () => {
+    const hello = pushed['hello-universe']!;
+    const response = await reader('/v1/packs/hello-universe/1.3.1/archive').set('Range', `bytes=${hello.archive.length + 1}-`).expect(416);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.headers['content-disposition']).toBeUndefined();
+    expect(response.headers.etag).toBeUndefined();
+    expect(response.headers['content-range']).toBe(`bytes */${hello.archive.length}`);
+    expect(response.body.errors[0].code).toBe('RANGE_INVALID');
+  });
+
+  it.each(['layer=cni&layer=csi', 'name=a&name=b', 'cloudType=aws&cloudType=maas', 'addonType=x&addonType=y'])(
+    'refuses the repeated filter ?%s with 400 QUERY_INVALID',
+    async (query) => {
+      const response = await reader(`/v1/packs?${query}`).expect(400);
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(response.body.errors[0]).toMatchObject({ code: 'QUERY_INVALID', message: expect.stringMatching(/must be given once/) });
+    },
+  );
+
+  it.each(['/v1/packs?n=1&n=2', '/v1/packs?last=a&last=b', '/v1/_catalog?n=1&n=2', '/v1/_catalog?last=a&last=b', '/v1/packs/antrea/history?n=1&n=1'])(
+    'refuses the repeated page parameter in %s with 400 PAGINATION_INVALID',
+    async (path) => {
+      const response = await reader(path).expect(400);
+      expect(response.body.errors[0]).toMatchObject({ code: 'PAGINATION_INVALID', message: expect.stringMatching(/must be given once/) });
+    },
+  );
 });

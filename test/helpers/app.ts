@@ -5,10 +5,11 @@
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import request from 'supertest';
 import { composeRegistry } from '../../src/cli/serve.js';
 import type { RegistryConfig } from '../../src/config/schema.js';
+import { answerUnparsableRequests } from '../../src/http/server.js';
 import type { Registry } from '../../src/registry/registry.js';
 import { whenDone } from './cleanup.js';
 import { prepareRegistryFolder, type RegistryFolderOptions } from './registry-folder.js';
@@ -39,16 +40,22 @@ export interface TestApp {
   destroy(): Promise<void>;
 }
 
-export type TestAppOptions = RegistryFolderOptions;
+export interface TestAppOptions extends RegistryFolderOptions {
+  /** Where the app logs (requests at info, failures at error); nowhere by default. */
+  logger?: Logger;
+}
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const { dir, config, madeFolder } = await prepareRegistryFolder(options);
-  const composed = await composeRegistry(config, { logger: pino({ level: 'silent' }), announce: () => {} });
+  const composed = await composeRegistry(config, { logger: options.logger ?? pino({ level: 'silent' }), announce: () => {} });
   // The server starts the backfill once it listens; here the app is about to.
   composed.startBackfill();
   let server: Server;
   try {
-    server = await listenOnLoopback(createServer(composed.app));
+    const plain = createServer(composed.app);
+    // What the real listener answers to bytes that are not HTTP (server.ts), so raw-socket tests see it here too.
+    answerUnparsableRequests(plain);
+    server = await listenOnLoopback(plain);
   } catch (error) {
     await composed.close();
     throw error;

@@ -1,7 +1,8 @@
-import type { IRouter } from 'express';
+import type { IRouter, Request } from 'express';
 import type { CatalogPage, PackList, RootAnswer } from '../../api/index.js';
 import type { Registry } from '../../registry/registry.js';
 import { readPage, setNextLink } from '../pagination.js';
+import { singleQueryValue } from '../query.js';
 
 export function addCatalogRoutes(router: IRouter, registry: Registry): void {
   // Clients call this to check their credentials (`packctl registry login`, Palette's "Validate").
@@ -20,10 +21,10 @@ export function addCatalogRoutes(router: IRouter, registry: Registry): void {
     const page = readPage(req);
     const result = registry.listPacks(
       {
-        nameContains: queryString(req.query.name),
-        layer: queryString(req.query.layer),
-        cloudType: queryString(req.query.cloudType),
-        addonType: queryString(req.query.addonType),
+        nameContains: filterValue(req, 'name'),
+        layer: filterValue(req, 'layer'),
+        cloudType: filterValue(req, 'cloudType'),
+        addonType: filterValue(req, 'addonType'),
       },
       page,
     );
@@ -32,6 +33,8 @@ export function addCatalogRoutes(router: IRouter, registry: Registry): void {
   });
 }
 
-function queryString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
+/** A filter given once; empty means no filter. Given twice it is QUERY_INVALID (see singleQueryValue). */
+function filterValue(req: Request, name: string): string | undefined {
+  const value = singleQueryValue(req, name);
+  return value === '' ? undefined : value;
 }

@@ -1,16 +1,18 @@
 import type { IRouter, Response } from 'express';
-import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { RegistryError } from '../../registry/errors.js';
 import type { ByteRange, Registry } from '../../registry/registry.js';
 import { requireAdmin } from '../authenticate.js';
+import { FILE_READ_RETRY_AFTER_SECONDS, PackFileReads, type PackFileBody } from '../file-reads.js';
+import { FILE_RESPONSE_HEADERS, packFileType } from '../file-types.js';
 import { chooseRange } from '../ranges.js';
 import { limitConcurrentUploads, readPushForm, receivePack } from '../upload.js';
 
 export function addPackRoutes(
   router: IRouter,
   registry: Registry,
-  limits: { maxUploadSize: number; maxConcurrentUploads: number },
+  limits: { maxUploadSize: number; maxConcurrentUploads: number; maxConcurrentFileReads: number },
 ): void {
   router.post(
     '/v1/packs',
@@ -76,19 +78,35 @@ export function addPackRoutes(
     await sendStream(res, blob.stream(range ?? undefined));
   });
 
+  // A pack's files come from whoever may push: served so that nothing in them can run (see file-types.ts),
+  // and read out of their archives without letting a reader burn CPU at will (see file-reads.ts).
+  const files = new PackFileReads(registry, { maxConcurrent: limits.maxConcurrentFileReads });
   router.get('/v1/packs/:name/:ref/files/*path', async (req, res) => {
+    // First, so that every answer of this route carries them, its errors included.
+    for (const [header, value] of FILE_RESPONSE_HEADERS) res.setHeader(header, value);
     const params = req.params as unknown as { name: string; ref: string; path: string[] };
     const path = params.path.join('/');
-    const file = await registry.openFile(params.name, params.ref, path);
-    res.type(extname(path) || 'application/octet-stream');
-    res.setHeader('Content-Length', String(file.size));
-    res.setHeader('Pack-Version', file.version.version);
     if (req.method === 'HEAD') {
-      file.stream.destroy();
+      const { version, size } = files.describe(params.name, params.ref, path);
+      setFileHeaders(res, path, version.version, size);
       res.end();
       return;
     }
-    await sendStream(res, file.stream);
+    let file: PackFileBody;
+    try {
+      file = await files.open(params.name, params.ref, path);
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === 'TOO_MANY_FILE_READS') {
+        res.setHeader('Retry-After', String(FILE_READ_RETRY_AFTER_SECONDS));
+      }
+      throw error;
+    }
+    setFileHeaders(res, path, file.version.version, file.size);
+    if (Buffer.isBuffer(file.body)) {
+      res.end(file.body);
+      return;
+    }
+    await sendStream(res, file.body);
   });
 
   router.delete('/v1/packs/:name/:ref', requireAdmin, async (req, res) => {
@@ -96,6 +114,14 @@ export function addPackRoutes(
     await registry.deleteVersion(name, ref, userName(req.user));
     res.status(204).end();
   });
+}
+
+function setFileHeaders(res: Response, path: string, version: string, size: number): void {
+  const type = packFileType(path);
+  res.setHeader('Content-Type', type.contentType);
+  if (type.disposition) res.setHeader('Content-Disposition', type.disposition);
+  res.setHeader('Content-Length', String(size));
+  res.setHeader('Pack-Version', version);
 }
 
 function userName(user: Express.User | undefined): string {
