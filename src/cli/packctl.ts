@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { defaultHome } from '../client/config.js';
 import type { ClientContext } from '../client/context.js';
 import { CliError, EXIT } from '../client/errors.js';
+import { writeLines } from '../client/printable.js';
 import { removeTemporaryFoldersNow } from '../client/temporary.js';
 import { DEFAULT_CERTS_DIR } from '../client/trust.js';
 import { packageVersion } from './version.js';
@@ -104,8 +105,12 @@ tag
   .addOption(registryOption())
   .action(async (reference: string, options, command: Command) => (await import('../client/commands/tag.js')).tagDelete(contextOf(command), reference, options));
 
+/**
+ * The one place failures are printed. Their lines carry what the registry or the network said (error entries,
+ * names, header values, socket messages), so each is made printable here, whoever built it.
+ */
 function report(lines: string[]): void {
-  for (const line of lines) process.stderr.write(`error: ${line}\n`);
+  writeLines(process.stderr, lines.map((line) => `error: ${line}`));
 }
 
 // Ctrl-C: no temporary folder left behind, and the cursor a progress bar hid is shown again.

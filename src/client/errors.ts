@@ -1,6 +1,7 @@
 // packctl's failures and their exit codes. Every failure reaches the user as one or more
 // `error: ...` lines on stderr and one of these codes, so scripts can tell a typo from a refused push.
 import { isErrorCode, type ErrorCode, type ErrorEntry } from '../api/index.js';
+import { printable } from './printable.js';
 
 export const EXIT = {
   OK: 0,
@@ -55,8 +56,10 @@ export const EXIT_FOR_ERROR_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   // Refusals of a 400 that mean the command was called wrongly rather than that something failed.
   NAME_INVALID: EXIT.USAGE,
   TAG_INVALID: EXIT.USAGE,
+  VERSION_REQUIRED: EXIT.USAGE,
   MESSAGE_REQUIRED: EXIT.USAGE,
   PAGINATION_INVALID: EXIT.USAGE,
+  QUERY_INVALID: EXIT.USAGE,
   PACK_INVALID: EXIT.INVALID_PACK,
   PACK_TOO_LARGE: EXIT.INVALID_PACK,
   PACK_NOT_FOUND: EXIT.NOT_FOUND,
@@ -71,6 +74,8 @@ export const EXIT_FOR_ERROR_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   RANGE_INVALID: EXIT.FAILURE,
   TOO_MANY_REQUESTS: EXIT.FAILURE,
   TOO_MANY_UPLOADS: EXIT.FAILURE,
+  TOO_MANY_LOGINS: EXIT.FAILURE,
+  TOO_MANY_FILE_READS: EXIT.FAILURE,
   READ_ONLY: EXIT.FAILURE,
   STORAGE_FULL: EXIT.FAILURE,
   INTERNAL: EXIT.FAILURE,
@@ -117,8 +122,7 @@ export class ApiError extends CliError {
   }
 }
 
-/** A message from the network or a server is printed on one line, whatever it holds. */
+/** A message from the network or a server, on one line and without control characters (see printable.ts). */
 export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return printable(text).trim();
 }

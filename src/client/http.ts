@@ -1,5 +1,9 @@
 // The one place packctl talks HTTP: Basic auth, the trust decided in trust.ts, the registry's error
 // shape turned into ApiError, and every network or TLS failure turned into one line with a hint.
+// Every request carries the saved password, so every request goes to the registry's own origin (the
+// scheme packctl settled on, the host and port the user gave) and nowhere else: links the registry sends
+// are checked before they are followed (`followLink`), and redirects are never followed (node:http does
+// not follow them; a 3xx answer is reported as what it is).
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import * as http from 'node:http';
@@ -88,6 +92,29 @@ export class RegistryClient {
 
   get server(): string {
     return this.endpoint.server;
+  }
+
+  /** The registry's origin as packctl reaches it now: the scheme it settled on, the host and port the user gave. */
+  private origin(): URL {
+    return new URL(`${this.scheme}://${this.server}`);
+  }
+
+  /**
+   * A link the registry sent (a Link header's next page), as the path to ask for next. A relative link is
+   * resolved against `requestPath`, the request whose answer carried it. A link that leaves the registry —
+   * another host or port, a protocol-relative `//host/...`, another scheme (https→http would send the password
+   * in clear text) — is refused, since the request would carry the saved credentials there.
+   */
+  followLink(link: string, requestPath: string, what = 'link'): string {
+    const origin = this.origin();
+    let target: URL;
+    try {
+      target = new URL(link, new URL(requestPath, origin));
+    } catch {
+      throw new CliError(EXIT.FAILURE, `the registry at ${this.server} sent a ${what} that is not a URL: ${link}`);
+    }
+    if (target.origin !== origin.origin) throw leavesRegistry(this.server, `follow the ${what} to ${link}`, origin);
+    return `${target.pathname}${target.search}`;
   }
 
   close(): void {
@@ -195,7 +222,10 @@ export class RegistryClient {
       headers['Content-Type'] = options.body.contentType;
       headers['Content-Length'] = String(options.body.length);
     }
-    const url = new URL(path, `${this.scheme}://${this.server}`);
+    const origin = this.origin();
+    const url = new URL(path, origin);
+    // Paths are packctl's own or came through followLink; this holds whatever a later caller passes.
+    if (url.origin !== origin.origin) throw leavesRegistry(this.server, `send a request to ${path}`, origin);
     const transport = this.scheme === 'https' ? https : http;
     const agent = this.scheme === 'https' ? this.httpsAgent : this.httpAgent;
     return new Promise<Answer>((resolve, reject) => {
@@ -272,6 +302,14 @@ export class RegistryClient {
   }
 }
 
+function leavesRegistry(server: string, action: string, origin: URL): CliError {
+  return new CliError(
+    EXIT.FAILURE,
+    `refusing to ${action}: it leads away from the registry ${server} (${origin.origin}), ` +
+      'and packctl sends the saved credentials to that registry only',
+  );
+}
+
 function isSuccess(status: number | undefined): boolean {
   return status !== undefined && status >= 200 && status < 300;
 }
@@ -284,6 +322,14 @@ function isEntry(value: unknown): value is ApiErrorEntry {
 /** The registry's `{"errors": [...]}`, every entry of it; anything else (a proxy's HTML page) as its status line. */
 export function errorFromAnswer(answer: Answer, text: string): ApiError {
   const status = answer.statusCode ?? 0;
+  if (status >= 300 && status < 400) {
+    // Never followed: the request would carry the credentials wherever Location points.
+    const location = answer.headers.location;
+    const where = location === undefined ? '' : ` to ${location}`;
+    return new ApiError(status, [
+      { code: `HTTP_${status}`, message: `the registry answered with a redirect${where}, which packctl does not follow (its credentials go to the registry they were saved for only)` },
+    ]);
+  }
   try {
     const parsed = JSON.parse(text) as Partial<Record<keyof ErrorBody, unknown>>;
     if (Array.isArray(parsed.errors)) {

@@ -2,6 +2,7 @@
 // not (a CI log full of carriage returns helps nobody). Progress never goes to stdout, which is kept for
 // results a script may read.
 import { SingleBar } from 'cli-progress';
+import { printable } from './printable.js';
 
 export interface Progress {
   advance(bytes: number): void;
@@ -34,7 +35,9 @@ export function formatBytes(bytes: number): string {
 }
 
 export function startProgress(options: ProgressOptions): Progress {
-  return options.stream.isTTY && options.total !== undefined ? barProgress(options, options.total) : lineProgress(options);
+  // The label may hold the registry's words (a pulled pack's name); the bar's own escapes are drawn around it.
+  const safe = { ...options, what: printable(options.what) };
+  return safe.stream.isTTY && safe.total !== undefined ? barProgress(safe, safe.total) : lineProgress(safe);
 }
 
 function barProgress(options: ProgressOptions, total: number): Progress {

@@ -100,14 +100,21 @@ export async function makePackctlUser(): Promise<PackctlUser> {
  * which saves a process per test and proves packctl reads such a file.
  */
 export async function loggedInUser(registry: TestRegistry, as = ADMIN): Promise<PackctlUser> {
-  const user = await makePackctlUser();
+  const user = await loggedInUserAt(serverOf(registry), as);
   await user.trust(registry);
-  const server = serverOf(registry);
+  return user;
+}
+
+/**
+ * A user logged in to `server` (`host:port`) by a config.json written the Spectro CLI's way, e.g. for a
+ * server a test stands up itself; with `insecure`, any certificate or plain http is accepted.
+ */
+export async function loggedInUserAt(server: string, as = ADMIN, options: { insecure?: boolean } = {}): Promise<PackctlUser> {
+  const user = await makePackctlUser();
   await mkdir(user.home, { recursive: true, mode: 0o700 });
   const auth = Buffer.from(`${as.user}:${as.password}`, 'utf8').toString('base64');
-  await writeFile(join(user.home, 'config.json'), JSON.stringify({ auths: { [server]: { auth, insecure: false } }, defaultRegistry: server }), {
-    mode: 0o600,
-  });
+  const entry = { auth, insecure: options.insecure === true };
+  await writeFile(join(user.home, 'config.json'), JSON.stringify({ auths: { [server]: entry }, defaultRegistry: server }), { mode: 0o600 });
   return user;
 }
 

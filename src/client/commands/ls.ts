@@ -5,6 +5,7 @@ import { MAX_PAGE_SIZE, type PackDocument, type PackList } from '../../api/index
 import { withRegistry, type ClientContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { apiPath, type RegistryClient } from '../http.js';
+import { printable } from '../printable.js';
 
 export interface LsOptions {
   name?: string;
@@ -22,11 +23,10 @@ export interface PackRow {
 /** A page list can be long; a loop in the registry's Link headers must not make packctl loop forever. */
 const MAX_PAGES = 10_000;
 
+/** The target of the `rel="next"` link, as sent: the client checks it stays on the registry before following it. */
 function nextLink(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header.join(', ') : header;
-  const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(value ?? '');
-  // Only a path on the same registry is followed: the credentials go wherever the link points.
-  return match?.[1]?.startsWith('/') ? match[1] : undefined;
+  return /<([^>]*)>\s*;\s*rel="?next"?/.exec(value ?? '')?.[1];
 }
 
 async function packNames(client: RegistryClient, nameFilter: string | undefined): Promise<string[]> {
@@ -40,7 +40,8 @@ async function packNames(client: RegistryClient, nameFilter: string | undefined)
     seen.add(path);
     const { body, answer } = await client.json<PackList>(path);
     names.push(...body.packs.map((pack) => pack.name));
-    path = nextLink(answer.headers.link);
+    const next = nextLink(answer.headers.link);
+    path = next === undefined ? undefined : client.followLink(next, path, 'next-page link');
   }
   return names;
 }
@@ -78,12 +79,14 @@ export function renderTable(rows: PackRow[]): string {
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
   for (const row of rows) {
-    table.push([row.name, row.version, row.tags.join(','), row.layer, row.pushedAt.replace(/\.\d+Z$/, 'Z')]);
+    // Every cell is the registry's text: made printable before the table measures and pads it.
+    table.push([row.name, row.version, row.tags.join(','), row.layer, row.pushedAt.replace(/\.\d+Z$/, 'Z')].map(printable));
   }
   return table.toString().split('\n').map((line) => line.trimEnd()).join('\n');
 }
 
 export async function ls(ctx: ClientContext, options: LsOptions): Promise<void> {
   const rows = await withRegistry(ctx, options.registry, (client) => listRows(client, options.name));
+  // renderTable made every cell printable; its line breaks are the table's own.
   ctx.stdout.write(`${renderTable(rows)}\n`);
 }

@@ -11,6 +11,7 @@ import { extractPack, UnsafeArchiveError } from '../archive.js';
 import { withRegistry, type ClientContext } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { apiPath, type RegistryClient } from '../http.js';
+import { writeLines } from '../printable.js';
 import { startProgress } from '../progress.js';
 import { withTemporaryFolder } from '../temporary.js';
 import { parsePackReference } from '../references.js';
@@ -134,7 +135,7 @@ export async function pull(ctx: ClientContext, reference: string, targetDir: str
       const pack = await downloadVerified(ctx, client, version, archivePath);
       const staging = await unpackToStaging(archivePath, pack, workDir);
       await placeFolder(staging, target, await targetState(target, force), workDir);
-      ctx.stdout.write(`Pulled ${version.name}:${version.version} from ${client.server} into ${target}\nDigest: ${pack.contentDigest}\n`);
+      writeLines(ctx.stdout, [`Pulled ${version.name}:${version.version} from ${client.server} into ${target}`, `Digest: ${pack.contentDigest}`]);
     });
   });
 }

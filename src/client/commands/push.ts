@@ -10,6 +10,7 @@ import { withRegistry, type ClientContext } from '../context.js';
 import { CliError, EXIT, localRefusal, usageError } from '../errors.js';
 import type { RegistryClient } from '../http.js';
 import { multipartBody } from '../multipart.js';
+import { writeLines } from '../printable.js';
 import { startProgress } from '../progress.js';
 import { withTemporaryFolder } from '../temporary.js';
 import { inspectArchiveFile, invalidPackError } from '../validate.js';
@@ -95,11 +96,12 @@ export async function push(ctx: ClientContext, source: string, options: PushOpti
       // Wrong credentials or trust are found before the upload, not after it.
       await client.checkCredentials();
       const pushed = await upload(ctx, client, archivePath, `${manifest.name}-${manifest.version}.tar.gz`, options);
-      ctx.stdout.write(
-        `Pushed ${pushed.name}:${pushed.version} to ${client.server}\n` +
-          `Digest: ${pushed.digest ?? contentDigest}\n` +
-          `Tags: ${(pushed.tags ?? []).join(', ')}\n`,
-      );
+      // The registry's answer: printed only through writeLines.
+      writeLines(ctx.stdout, [
+        `Pushed ${pushed.name}:${pushed.version} to ${client.server}`,
+        `Digest: ${pushed.digest ?? contentDigest}`,
+        `Tags: ${(pushed.tags ?? []).join(', ')}`,
+      ]);
     });
   });
 }

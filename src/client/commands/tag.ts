@@ -5,6 +5,7 @@ import { TAG_GROUP_SEPARATOR, isValidGroup, isValidTagLabel } from '../../packs/
 import { withRegistry, type ClientContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { apiPath } from '../http.js';
+import { writeLines } from '../printable.js';
 import { parseVersionReference } from '../references.js';
 
 export interface TagAddOptions {
@@ -45,7 +46,7 @@ export async function tagAdd(ctx: ClientContext, source: string, label: string, 
     });
     return body;
   });
-  ctx.stdout.write(`Tagged ${name}:${ref} as ${name}:${result?.tag ?? tag} (version ${result?.version ?? ref})\n`);
+  writeLines(ctx.stdout, [`Tagged ${name}:${ref} as ${name}:${result?.tag ?? tag} (version ${result?.version ?? ref})`]);
 }
 
 export async function tagDelete(ctx: ClientContext, reference: string, options: TagDeleteOptions): Promise<void> {
@@ -54,5 +55,5 @@ export async function tagDelete(ctx: ClientContext, reference: string, options: 
   await withRegistry(ctx, options.registry, async (client) => {
     await client.expectSuccess(await client.send(apiPath('packs', name, 'tags', tag), { method: 'DELETE' }));
   });
-  ctx.stdout.write(`Deleted tag ${name}:${tag}\n`);
+  writeLines(ctx.stdout, [`Deleted tag ${name}:${tag}`]);
 }
