@@ -36,7 +36,9 @@ export default defineConfig({
       },
       {
         // Real listeners and child processes: the built binaries, TLS, signals, crashes, the image's entrypoint,
-        // other tar readers, the real-pack corpus (test/e2e, test/reliability, test/differential, test/corpus).
+        // other tar readers, the real-pack corpus, and the tests that load the machine on purpose (cost bounds, floods,
+        // event-loop delay: test/load), which would blow the fast tier's budget (test/e2e, test/reliability,
+        // test/differential, test/corpus, test/load).
         // Everything that is not fast, so `npm test` runs a new folder of tests without anyone listing it here.
         test: {
           ...common,

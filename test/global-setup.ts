@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CORPUS_SKIP_REASON, corpusDir } from './helpers/corpus.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BUILT = join(ROOT, 'dist', 'cli', 'packctl.js');
@@ -31,10 +32,17 @@ function isUpToDate(): boolean {
 }
 
 export default function setup(): void {
+  announceCorpus();
   if (isUpToDate()) return;
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
   if (result.status !== 0) {
     throw new Error(`npm run build failed, so the built binaries cannot be tested:\n${result.stdout}${result.stderr}`);
   }
+}
+
+/** Says once per run whether the real-pack tier runs, and on what: the reporter lists a skipped file without its reason. */
+function announceCorpus(): void {
+  const dir = corpusDir();
+  process.stderr.write(dir ? `real-pack corpus tier (test/corpus): ${dir}\n` : `real-pack corpus tier (test/corpus): ${CORPUS_SKIP_REASON}\n`);
 }
