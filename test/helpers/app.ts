@@ -13,31 +13,18 @@ import { answerUnparsableRequests } from '../../src/http/server.js';
 import type { Registry } from '../../src/registry/registry.js';
 import { whenDone } from './cleanup.js';
 import { prepareRegistryFolder, type RegistryFolderOptions } from './registry-folder.js';
+import type { RegistryUnderTest } from './push.js';
 
 export { makeTempDir, writeHtpasswd } from './files.js';
 export { pushArchive } from './push.js';
 export { ADMIN, READER } from './users.js';
 
-export interface TestApp {
-  dir: string;
+export interface TestApp extends RegistryUnderTest {
   config: RegistryConfig;
   /** The registry behind the app, for what a test checks beneath the API. */
   registry: Registry;
-  /** `http://127.0.0.1:PORT`, for clients other than supertest (raw-upload.ts, a chosen source address). */
+  /** `http://127.0.0.1:PORT` (plain HTTP), for clients other than supertest (raw-upload.ts, a chosen source address). */
   url: string;
-  /** supertest bound to the app. */
-  get(path: string): request.Test;
-  head(path: string): request.Test;
-  post(path: string): request.Test;
-  put(path: string): request.Test;
-  del(path: string): request.Test;
-  /** Close the socket, the index and the storage lock; the folder stays, so createTestApp({ dir }) is a restart. */
-  stop(): Promise<void>;
-  /**
-   * Stop, and remove the folder unless the test passed it in (`dir`). Done by itself when the test or file
-   * ends; calling it twice is fine.
-   */
-  destroy(): Promise<void>;
 }
 
 export interface TestAppOptions extends RegistryFolderOptions {

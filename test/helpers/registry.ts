@@ -9,30 +9,17 @@ import { startRegistry, type RunningRegistry } from '../../src/cli/serve.js';
 import type { RegistryConfig } from '../../src/config/schema.js';
 import { whenDone } from './cleanup.js';
 import { prepareRegistryFolder, type RegistryFolderOptions } from './registry-folder.js';
+import type { RegistryUnderTest } from './push.js';
 
 export { makeTempDir, writeHtpasswd } from './files.js';
 export { pushArchive } from './push.js';
 export { ADMIN, READER } from './users.js';
 
-export interface TestRegistry {
-  dir: string;
-  url: string;
+export interface TestRegistry extends RegistryUnderTest {
   config: RegistryConfig;
   running: RunningRegistry;
-  /** The generated self-signed certificate, to trust it as a CA. */
+  /** The generated self-signed certificate, to trust it as a CA (the supertest methods already do). */
   ca: Buffer;
-  /** supertest bound to the server, trusting its certificate. */
-  get(path: string): request.Test;
-  head(path: string): request.Test;
-  post(path: string): request.Test;
-  put(path: string): request.Test;
-  del(path: string): request.Test;
-  stop(): Promise<void>;
-  /**
-   * Stop, and remove the folder unless the test passed it in (`dir`). Done by itself when the test or file
-   * ends; calling it twice is fine.
-   */
-  destroy(): Promise<void>;
 }
 
 export type TestRegistryOptions = RegistryFolderOptions;
