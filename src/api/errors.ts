@@ -26,7 +26,7 @@ export const ERROR_CATALOGUE = {
   FILE_NOT_FOUND: { status: 404, meaning: 'the version has no file at that path' },
   RANGE_INVALID: { status: 416, meaning: 'an unsatisfiable or malformed bytes= range' },
   PAGINATION_INVALID: { status: 400, meaning: 'n is not a whole number of at least 1, or last is malformed, or either is given twice' },
-  QUERY_INVALID: { status: 400, meaning: 'a query parameter (a list filter) is given more than once' },
+  QUERY_INVALID: { status: 400, meaning: 'a query parameter (a list filter, `expand`) is given more than once, or `expand` is not `versions`' },
   TOO_MANY_REQUESTS: { status: 429, meaning: 'too many failed logins for this user from this address, or from this address; wait for Retry-After' },
   TOO_MANY_LOGINS: { status: 503, meaning: 'limits.maxqueuedlogins password checks are already waiting; retry after Retry-After' },
   TOO_MANY_UPLOADS: { status: 503, meaning: 'limits.maxconcurrentuploads uploads are already running; retry after Retry-After' },

@@ -4,6 +4,8 @@ export { ERROR_CATALOGUE, ERROR_CODES, isErrorCode, type ErrorBody, type ErrorCo
 export { DEFAULT_LIMITS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits.js';
 export type {
   CatalogPage,
+  ExpandedPackList,
+  ExpandedPackSummary,
   HealthAnswer,
   HistoryAction,
   HistoryEvent,

@@ -80,6 +80,17 @@ export interface PackList {
   packs: readonly PackSummary[];
 }
 
+/**
+ * One entry of `GET /v1/packs?expand=versions`: the summary with the pack's versions (ascending precedence)
+ * and tags, exactly as `GET /v1/packs/{name}` shows them — one request per page instead of one per pack.
+ */
+export type ExpandedPackSummary = PackDocument;
+
+/** `GET /v1/packs?expand=versions`, paginated by name like PackList. */
+export interface ExpandedPackList {
+  packs: readonly ExpandedPackSummary[];
+}
+
 /** `GET /v1/packs/{name}/tags`. `PUT .../tags/{tag}` answers one `TagEntry` (201 created, 200 moved). */
 export interface TagList {
   tags: readonly TagEntry[];

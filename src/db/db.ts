@@ -34,6 +34,9 @@ export interface PackRecord {
   updatedAt: string;
 }
 
+/** What a pack list shows of a version (no manifest, no file list): see `versionEntriesOfPacks`. */
+export type VersionEntryRecord = Pick<VersionRecord, 'id' | 'pack' | 'version' | 'normalizedVersion' | 'contentDigest' | 'size' | 'pushedAt' | 'pushedBy'>;
+
 export type TagKind = 'version' | 'user' | 'parent';
 
 export interface TagRecord {
@@ -41,6 +44,11 @@ export interface TagRecord {
   versionId: number;
   version: string;
   kind: TagKind;
+}
+
+/** A tag with the pack it belongs to, as `tagsOfPacks` reads several packs' tags at once. */
+export interface PackTagRecord extends TagRecord {
+  pack: string;
 }
 
 export type EventAction = 'push' | 'force-push' | 'tag-add' | 'tag-delete' | 'delete';
@@ -100,6 +108,11 @@ const ROW_CACHE_ENTRIES = 10_000;
  * about 100k small rows in all), however many filters and page positions clients ask for.
  */
 const LIST_CACHE_ENTRIES = 100;
+/**
+ * The versions and tags of a list page's packs (`?expand=versions`): a page of 1,000 packs may hold tens of
+ * thousands of versions, so only a few such answers are kept.
+ */
+const EXPANSION_CACHE_ENTRIES = 16;
 
 const VERSION_COLUMNS = `id, pack, version, normalized_version, grp, content_digest, archive_digest, size, pushed_at,
   pushed_by, message, root_prefix, manifest, files`;
@@ -118,6 +131,7 @@ export class Db {
    */
   private readonly rows = new ReadCache(ROW_CACHE_ENTRIES);
   private readonly lists = new ReadCache(LIST_CACHE_ENTRIES);
+  private readonly expansions = new ReadCache(EXPANSION_CACHE_ENTRIES);
 
   /** `path` is a file, or `:memory:` for `storage: inmemory`. */
   constructor(path: string) {
@@ -181,6 +195,12 @@ export class Db {
       catalogPage: s.prepare('SELECT name FROM packs WHERE name > ? ORDER BY name LIMIT ?'),
       tagsOfPack: s.prepare(`SELECT t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
         JOIN versions v ON v.id = t.version_id WHERE t.pack = ? ORDER BY t.tag`),
+      // The packs of one list page, passed as one JSON array: one statement whatever the page's size.
+      versionEntriesOfPacks: s.prepare(`SELECT id, pack, version, normalized_version AS normalizedVersion,
+        content_digest AS contentDigest, size, pushed_at AS pushedAt, pushed_by AS pushedBy FROM versions
+        WHERE pack IN (SELECT value FROM json_each(?)) ORDER BY pack, id`),
+      tagsOfPacks: s.prepare(`SELECT t.pack, t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
+        JOIN versions v ON v.id = t.version_id WHERE t.pack IN (SELECT value FROM json_each(?)) ORDER BY t.pack, t.tag`),
       tagsOfVersion: s.prepare(`SELECT t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
         JOIN versions v ON v.id = t.version_id WHERE t.version_id = ? ORDER BY t.tag`),
       tagByName: s.prepare(`SELECT t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
@@ -209,6 +229,7 @@ export class Db {
   private changed(): void {
     this.rows.clear();
     this.lists.clear();
+    this.expansions.clear();
   }
 
   ping(): void {
@@ -340,6 +361,22 @@ export class Db {
 
   tagsOfPack(pack: string): readonly TagRecord[] {
     return this.lists.get(`tp\0${pack}`, () => Object.freeze(this.statements.tagsOfPack.all(pack) as TagRecord[]));
+  }
+
+  /** The versions of every pack in `packs` (a list page), in one query, grouped by pack; no order among versions. */
+  versionEntriesOfPacks(packs: readonly string[]): readonly VersionEntryRecord[] {
+    if (packs.length === 0) return [];
+    return this.expansions.get(`v\0${packs.join('\0')}`, () =>
+      Object.freeze(this.statements.versionEntriesOfPacks.all(JSON.stringify(packs)) as VersionEntryRecord[]),
+    );
+  }
+
+  /** The tags of every pack in `packs` (a list page), in one query, by pack then tag (as `tagsOfPack` orders them). */
+  tagsOfPacks(packs: readonly string[]): readonly PackTagRecord[] {
+    if (packs.length === 0) return [];
+    return this.expansions.get(`t\0${packs.join('\0')}`, () =>
+      Object.freeze(this.statements.tagsOfPacks.all(JSON.stringify(packs)) as PackTagRecord[]),
+    );
   }
 
   tagsOfVersion(versionId: number): readonly TagRecord[] {

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
-import type { Db, EventAction, NewVersion, PackFilter, TagRecord, VersionRecord } from '../db/db.js';
+import type { ExpandedPackSummary, HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
+import type { Db, EventAction, NewVersion, PackFilter, PackTagRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
 import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
 import { isValidPackName } from '../packs/names.js';
@@ -360,6 +360,23 @@ export class Registry {
   }
 
   /**
+   * `listPacks` with each pack's versions and tags, as getPack shows them: two queries for the whole page (its
+   * packs' versions, then their tags), never one per pack.
+   */
+  listPacksExpanded(filter: PackFilter, page: Page): PageOf<ExpandedPackSummary> {
+    const records = this.db.packsPage(filter, page.last, page.limit + 1);
+    const result = pageFrom(records, page.limit, (pack) => pack.name);
+    const names = result.items.map((pack) => pack.name);
+    const versions = groupByPack<VersionEntryRecord>(this.db.versionEntriesOfPacks(names));
+    const tags = groupByPack<PackTagRecord>(this.db.tagsOfPacks(names));
+    const items = result.items.map((pack) => {
+      const ordered = [...(versions.get(pack.name) ?? [])].sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
+      return packDocument(pack, ordered, tags.get(pack.name) ?? []);
+    });
+    return { items, next: result.next };
+  }
+
+  /**
    * Resolve and open a version's archive. A force-push or delete may remove the blob between resolving and
    * opening; then the reference is resolved again, so the client gets the old or the new archive whole.
    */
@@ -648,6 +665,17 @@ function packInvalid(problems: PackProblem[]): RegistryError {
   }));
   if (!first) return new RegistryError('PACK_INVALID', 'the pack archive is invalid');
   return new RegistryError(first.code, first.message, first.detail, rest);
+}
+
+/** Rows of several packs, by pack, each pack's rows in the order given. */
+function groupByPack<T extends { pack: string }>(rows: readonly T[]): Map<string, T[]> {
+  const byPack = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = byPack.get(row.pack);
+    if (list) list.push(row);
+    else byPack.set(row.pack, [row]);
+  }
+  return byPack;
 }
 
 function pageFrom<T>(rows: readonly T[], limit: number, keyOf: (row: T) => string): PageOf<T> {

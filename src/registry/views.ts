@@ -2,7 +2,7 @@
 // (src/api/wire.ts); building them here, apart from the orchestration in registry.ts, keeps what an index
 // record holds and what a client sees from drifting into each other.
 import type { HistoryEvent, PackDocument, PackSummary, TagEntry, VersionDocument } from '../api/index.js';
-import type { EventRecord, PackRecord, TagRecord, VersionRecord } from '../db/db.js';
+import type { EventRecord, PackRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
 
 export function versionDocument(record: VersionRecord, tags: readonly TagRecord[]): VersionDocument {
   return {
@@ -20,8 +20,11 @@ export function versionDocument(record: VersionRecord, tags: readonly TagRecord[
   };
 }
 
-/** `versions` must already be in the order to show (ascending semver precedence). */
-export function packDocument(pack: PackRecord, versions: VersionRecord[], tags: readonly TagRecord[]): PackDocument {
+/**
+ * `versions` must already be in the order to show (ascending semver precedence). Also each entry of
+ * `GET /v1/packs?expand=versions`, which is why a version's list fields are all it needs.
+ */
+export function packDocument(pack: PackRecord, versions: readonly VersionEntryRecord[], tags: readonly TagRecord[]): PackDocument {
   return {
     ...packSummary(pack),
     versions: versions.map((version) => ({

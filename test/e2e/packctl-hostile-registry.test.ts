@@ -14,8 +14,8 @@ import { fixtureFiles } from '../helpers/archives.js';
 import { whenDone } from '../helpers/cleanup.js';
 import { errorLines, loggedInUserAt, packctlTempDir, writePackFolder, type PackctlResult, type PackctlUser } from '../helpers/packctl.js';
 
-/** The first page `pack ls` asks for: the largest the registry gives. */
-const FIRST_PAGE = `/v1/packs?n=${MAX_PAGE_SIZE}`;
+/** The first page `pack ls` asks for: the largest the registry gives, each pack with its versions and tags. */
+const FIRST_PAGE = `/v1/packs?n=${MAX_PAGE_SIZE}&expand=versions`;
 const CREDENTIALS = { user: 'victim', password: 'hostile-registry-must-not-learn-this' };
 const AUTHORIZATION = `Basic ${Buffer.from(`${CREDENTIALS.user}:${CREDENTIALS.password}`).toString('base64')}`;
 
@@ -179,7 +179,7 @@ describe('packctl refuses to take its credentials to another origin', () => {
   it('follows relative and same-origin links, each with the credentials', async () => {
     const pages: Record<string, string | undefined> = {
       [FIRST_PAGE]: `<${FIRST_PAGE}&last=a>; rel="next"`,
-      [`${FIRST_PAGE}&last=a`]: `<?n=${MAX_PAGE_SIZE}&last=b>; rel="next"`,
+      [`${FIRST_PAGE}&last=a`]: `<?n=${MAX_PAGE_SIZE}&expand=versions&last=b>; rel="next"`,
       [`${FIRST_PAGE}&last=b`]: `<https://127.0.0.1:PORT${FIRST_PAGE}&last=c>; rel="next"`,
       [`${FIRST_PAGE}&last=c`]: undefined,
     };

@@ -1,7 +1,8 @@
-// `packctl pack ls [-n NAME]`: one row per version, with its tags, from `GET /v1/packs` (every page) and
-// `GET /v1/packs/{name}` for each pack found.
+// `packctl pack ls [-n NAME]`: one row per version, with its tags, from `GET /v1/packs?expand=versions`: one
+// request per page. A registry older than that expansion answers summaries only; then each pack's document
+// (`GET /v1/packs/{name}`) is asked for, as packctl always did.
 import Table from 'cli-table3';
-import { MAX_PAGE_SIZE, type PackDocument, type PackList } from '../../api/index.js';
+import { MAX_PAGE_SIZE, type ExpandedPackSummary, type PackDocument, type PackSummary } from '../../api/index.js';
 import { withRegistry, type ClientContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { apiPath, type RegistryClient } from '../http.js';
@@ -29,34 +30,48 @@ function nextLink(header: string | string[] | undefined): string | undefined {
   return /<([^>]*)>\s*;\s*rel="?next"?/.exec(value ?? '')?.[1];
 }
 
-async function packNames(client: RegistryClient, nameFilter: string | undefined): Promise<string[]> {
+/** A page's entry: expanded (the pack's versions and tags), or a summary from a registry without expansion. */
+type ListedPack = PackSummary & Partial<Pick<ExpandedPackSummary, 'versions' | 'tags'>>;
+
+function isExpanded(pack: ListedPack): pack is ExpandedPackSummary {
+  return Array.isArray(pack.versions) && Array.isArray(pack.tags);
+}
+
+/** Every page of `GET /v1/packs?expand=versions`, following the registry's next-page links. */
+async function listedPacks(client: RegistryClient, nameFilter: string | undefined): Promise<ListedPack[]> {
   // The largest page the registry gives: fewest round trips.
-  const query = new URLSearchParams({ n: String(MAX_PAGE_SIZE) });
+  const query = new URLSearchParams({ n: String(MAX_PAGE_SIZE), expand: 'versions' });
   if (nameFilter) query.set('name', nameFilter);
-  const names: string[] = [];
+  const packs: ListedPack[] = [];
   const seen = new Set<string>();
   let path: string | undefined = `/v1/packs?${query.toString()}`;
   for (let page = 0; path !== undefined && page < MAX_PAGES && !seen.has(path); page++) {
     seen.add(path);
-    const { body, answer } = await client.json<PackList>(path);
-    names.push(...body.packs.map((pack) => pack.name));
+    const { body, answer } = await client.json<{ packs: ListedPack[] }>(path);
+    packs.push(...body.packs);
     const next = nextLink(answer.headers.link);
     path = next === undefined ? undefined : client.followLink(next, path, 'next-page link');
   }
-  return names;
+  return packs;
+}
+
+/** The pack as the list gave it, or — from a registry without expansion — its own document; undefined once deleted. */
+async function documentOf(client: RegistryClient, pack: ListedPack): Promise<PackDocument | undefined> {
+  if (isExpanded(pack)) return pack;
+  try {
+    return (await client.json<PackDocument>(apiPath('packs', pack.name))).body;
+  } catch (error) {
+    // Deleted between the list and this request: it is simply no longer there to show.
+    if (error instanceof ApiError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 export async function listRows(client: RegistryClient, nameFilter: string | undefined): Promise<PackRow[]> {
   const rows: PackRow[] = [];
-  for (const name of await packNames(client, nameFilter)) {
-    let pack: PackDocument;
-    try {
-      pack = (await client.json<PackDocument>(apiPath('packs', name))).body;
-    } catch (error) {
-      // Deleted between the list and this request: it is simply no longer there to show.
-      if (error instanceof ApiError && error.status === 404) continue;
-      throw error;
-    }
+  for (const listed of await listedPacks(client, nameFilter)) {
+    const pack = await documentOf(client, listed);
+    if (pack === undefined) continue;
     for (const version of pack.versions) {
       rows.push({
         name: pack.name,

@@ -1,5 +1,6 @@
 import type { IRouter, Request } from 'express';
-import type { CatalogPage, PackList, RootAnswer } from '../../api/index.js';
+import type { CatalogPage, ExpandedPackList, PackList, RootAnswer } from '../../api/index.js';
+import { RegistryError } from '../../registry/errors.js';
 import type { Registry } from '../../registry/registry.js';
 import { readPage, setNextLink } from '../pagination.js';
 import { singleQueryValue } from '../query.js';
@@ -19,18 +20,30 @@ export function addCatalogRoutes(router: IRouter, registry: Registry): void {
 
   router.get('/v1/packs', (req, res) => {
     const page = readPage(req);
-    const result = registry.listPacks(
-      {
-        nameContains: filterValue(req, 'name'),
-        layer: filterValue(req, 'layer'),
-        cloudType: filterValue(req, 'cloudType'),
-        addonType: filterValue(req, 'addonType'),
-      },
-      page,
-    );
+    const filter = {
+      nameContains: filterValue(req, 'name'),
+      layer: filterValue(req, 'layer'),
+      cloudType: filterValue(req, 'cloudType'),
+      addonType: filterValue(req, 'addonType'),
+    };
+    if (expandsVersions(req)) {
+      const result = registry.listPacksExpanded(filter, page);
+      setNextLink(req, res, page, result);
+      res.json({ packs: result.items } satisfies ExpandedPackList);
+      return;
+    }
+    const result = registry.listPacks(filter, page);
     setNextLink(req, res, page, result);
     res.json({ packs: result.items } satisfies PackList);
   });
+}
+
+/** `?expand=versions`: each summary with its versions and tags. Any other value, or given twice, is QUERY_INVALID. */
+function expandsVersions(req: Request): boolean {
+  const value = singleQueryValue(req, 'expand');
+  if (value === undefined) return false;
+  if (value === 'versions') return true;
+  throw new RegistryError('QUERY_INVALID', 'the query parameter expand may only be "versions"', { parameter: 'expand', value });
 }
 
 /** A filter given once; empty means no filter. Given twice it is QUERY_INVALID (see singleQueryValue). */
