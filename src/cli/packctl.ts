@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { defaultHome } from '../client/config.js';
 import type { ClientContext } from '../client/context.js';
-import { CliError, EXIT } from '../client/errors.js';
+import { CliError, EXIT, usageError } from '../client/errors.js';
 import { writeLines } from '../client/printable.js';
 import { removeTemporaryFoldersNow } from '../client/temporary.js';
 import { DEFAULT_CERTS_DIR } from '../client/trust.js';
@@ -23,8 +23,22 @@ function contextOf(command: Command): ClientContext {
   };
 }
 
-const registryOption = (): Option =>
-  new Option('-r, --registry <server>', 'the registry as host[:port] (default: defaultRegistry in config.json)');
+/**
+ * The Spectro CLI's `-r, --registry-server SERVER`, plus packctl's earlier spelling `--registry SERVER`, kept
+ * as a hidden alias (commander has no option aliases: a second option, folded into `registry` before the
+ * action runs; see the preAction hook below). Giving both is a usage error.
+ */
+const registryServerOption = (): Option =>
+  new Option('-r, --registry-server <server>', 'the registry as host[:port] (default: defaultRegistry in config.json)');
+const registryAliasOption = (): Option => new Option('--registry <server>', 'alias of --registry-server').hideHelp().conflicts('registryServer');
+
+/** `pack ls SERVER` (the Spectro CLI's form) and `-r SERVER` name the same thing; two different ones are refused. */
+function registryOfLs(server: string | undefined, option: string | undefined): string | undefined {
+  if (server !== undefined && option !== undefined && server !== option) {
+    throw usageError(`two registries given: ${server} and -r ${option}; give one`);
+  }
+  return option ?? server;
+}
 
 const program = new Command('packctl')
   .description('Push, list, pull and tag packs on a pack registry (Spectro CLI style)')
@@ -33,6 +47,11 @@ const program = new Command('packctl')
   .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
+  // Commands read `registry`: the Spectro spelling `--registry-server` (attribute registryServer) lands there.
+  .hook('preAction', (_program, actionCommand) => {
+    const { registryServer } = actionCommand.opts<{ registryServer?: string }>();
+    if (registryServer !== undefined) actionCommand.setOptionValue('registry', registryServer);
+  })
   .addHelpText(
     'after',
     '\nEnvironment:\n  PACKCTL_CERTS_DIR  where SERVER/ca.crt is looked for (default: /etc/spectro/certs.d)\n' +
@@ -50,21 +69,36 @@ const registry = program.command('registry').description('log in to a registry')
 registry
   .command('login')
   .description('check credentials against the registry and save them in config.json')
-  .argument('<server>', 'the registry as host[:port], without a scheme')
+  .argument('[server]', 'the registry as host[:port], without a scheme (default: defaultRegistry in config.json)')
   .option('-i, --insecure', 'accept any TLS certificate (e.g. self-signed), or plain http when the registry has TLS off')
   .option('-d, --default', 'make this the default registry (the first login does so anyway)')
   .option('-u, --username <user>', 'user name (asked on a terminal when missing)')
   .option('-p, --password <password>', 'password (visible in the process list: prefer --password-stdin)')
   .option('--password-stdin', 'read the password from standard input')
-  .action(async (server: string, options, command: Command) => (await import('../client/commands/login.js')).login(contextOf(command), server, options));
+  .action(async (server: string | undefined, options, command: Command) =>
+    (await import('../client/commands/login.js')).login(contextOf(command), server, options),
+  );
 
 const pack = program.command('pack').description('push, list, pull and tag packs');
 pack
+  .command('build')
+  .description('generate a pack in TARGET_DIR from the Helm chart in it (a chart folder or a chart .tgz), then validate or push it')
+  .argument('<pack_name>', 'the name of the pack')
+  .argument('<target_dir>', 'the folder holding the chart (TARGET_DIR/<chart>/, TARGET_DIR/*.tgz or TARGET_DIR/charts/), where the pack is written')
+  .option('-p, --push', 'push the pack to the registry after creating it')
+  .addOption(registryServerOption())
+  .addOption(registryAliasOption())
+  .option('-f, --force', 'replace pack.json, values.yaml and chart archives that already exist in TARGET_DIR')
+  .action(async (packName: string, targetDir: string, options, command: Command) =>
+    (await import('../client/commands/build.js')).build(contextOf(command), packName, targetDir, options),
+  );
+pack
   .command('push')
   .description('validate a pack locally with the registry’s rules, then upload it')
-  .argument('<source>', 'a pack folder (with pack.json and values.yaml) or a .tar.gz archive')
-  .addOption(registryOption())
-  .option('-f, --force', 'overwrite the version if it exists (needs -m)')
+  .argument('[source]', 'a pack folder (with pack.json and values.yaml) or a .tar.gz archive', '.')
+  .addOption(registryServerOption())
+  .addOption(registryAliasOption())
+  .option('-f, --force', 'overwrite the version if it exists (needs -m); unchanged content is not pushed (exit 0)')
   .option('-m, --message <message>', 'why this push (required with --force)')
   .option('--skip-digest-check', 'with --force, overwrite even when the content is unchanged')
   .action(async (source: string, options, command: Command) => (await import('../client/commands/push.js')).push(contextOf(command), source, options));
@@ -72,16 +106,21 @@ pack
 pack
   .command('ls')
   .description('list packs: name, version, tags, layer, pushed at')
+  .argument('[server]', 'the registry as host[:port], like -r (the Spectro CLI’s `pack ls SERVER`)')
   .option('-n, --name <name>', 'only packs whose name contains this (case-insensitive)')
-  .addOption(registryOption())
-  .action(async (options, command: Command) => (await import('../client/commands/ls.js')).ls(contextOf(command), options));
+  .addOption(registryServerOption())
+  .addOption(registryAliasOption())
+  .action(async (server: string | undefined, options: { registry?: string }, command: Command) =>
+    (await import('../client/commands/ls.js')).ls(contextOf(command), { ...options, registry: registryOfLs(server, options.registry) }),
+  );
 
 pack
   .command('pull')
   .description('download a pack, verify its digests and unpack it into TARGET_DIR/<name>-<version>/')
   .argument('<reference>', 'NAME (highest version), NAME:TAG (a tag or version) or NAME@sha256:DIGEST')
   .argument('<target_dir>', 'the folder to unpack into (created if missing)')
-  .addOption(registryOption())
+  .addOption(registryServerOption())
+  .addOption(registryAliasOption())
   .option('-f, --force', 'replace TARGET_DIR/<name>-<version>/ if it exists and is not empty')
   .action(async (reference: string, targetDir: string, options, command: Command) =>
     (await import('../client/commands/pull.js')).pull(contextOf(command), reference, targetDir, options),
@@ -94,7 +133,8 @@ tag
   .argument('<reference>', 'NAME:TAG (an existing tag or version) or NAME@sha256:DIGEST')
   .argument('<label>', 'the new tag’s label')
   .option('-g, --group <group>', 'the new tag’s group (the tag becomes GROUP__LABEL)')
-  .addOption(registryOption())
+  .addOption(registryServerOption())
+  .addOption(registryAliasOption())
   .action(async (reference: string, label: string, options, command: Command) =>
     (await import('../client/commands/tag.js')).tagAdd(contextOf(command), reference, label, options),
   );
@@ -102,7 +142,8 @@ tag
   .command('delete')
   .description('delete a user tag (parent tags such as 1.x are managed by the registry)')
   .argument('<reference>', 'NAME:TAG')
-  .addOption(registryOption())
+  .addOption(registryServerOption())
+  .addOption(registryAliasOption())
   .action(async (reference: string, options, command: Command) => (await import('../client/commands/tag.js')).tagDelete(contextOf(command), reference, options));
 
 /**

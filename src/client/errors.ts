@@ -106,6 +106,9 @@ export function localRefusal(code: ErrorCode, message: string): CliError {
 
 /** An error answer of the registry, every entry of it kept so that a multi-problem refusal is shown whole. */
 export class ApiError extends CliError {
+  /** The answer's `Retry-After` header, when it had one (503 TOO_MANY_UPLOADS: see retry.ts). */
+  retryAfter: string | undefined;
+
   constructor(
     readonly status: number,
     readonly entries: ApiErrorEntry[],

@@ -27,7 +27,10 @@ export interface SendOptions {
   method?: string;
   headers?: Record<string, string>;
   json?: unknown;
-  /** A streamed body (an upload). It cannot be replayed, so it is never retried over plain http. */
+  /**
+   * A streamed body (an upload). It cannot be replayed, so it is never retried over plain http; a caller that
+   * sends it again (retry.ts) builds a new one.
+   */
   body?: StreamBody;
   /** Told of every body byte as it is handed to the connection. */
   onBodyBytes?: (bytes: number) => void;
@@ -62,6 +65,20 @@ const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
   'CERT_REVOKED',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+
+/**
+ * A request that got no byte of an answer: the connection failed while the request was sent or its answer
+ * awaited. `code` is the system's (`ECONNRESET`, ...): retry.ts decides from it whether an upload is sent again.
+ */
+export class NoAnswerError extends CliError {
+  constructor(
+    reported: CliError,
+    readonly code: string | undefined,
+  ) {
+    super(reported.exitCode, reported.lines);
+    this.name = 'NoAnswerError';
+  }
+}
 
 class IdleTimeoutError extends Error {
   readonly code = 'PACKCTL_TIMEOUT';
@@ -137,11 +154,18 @@ export class RegistryClient {
         this.scheme = 'http';
         this.schemeKnown = true;
         return this.sendOnce(path, options).catch((retryError: unknown) => {
-          throw this.networkError(retryError);
+          throw this.noAnswer(retryError);
         });
       }
-      throw this.networkError(error);
+      throw this.noAnswer(error);
     }
+  }
+
+  /** A failure of `send`: no answer came (or a refusal of packctl's own, kept as it is). */
+  private noAnswer(error: unknown): CliError {
+    const reported = this.networkError(error);
+    if (error instanceof CliError) return reported;
+    return new NoAnswerError(reported, (error as NodeJS.ErrnoException).code);
   }
 
   /** Sends a request and parses a JSON answer; any status outside 2xx becomes an ApiError. */
@@ -330,6 +354,14 @@ export function errorFromAnswer(answer: Answer, text: string): ApiError {
       { code: `HTTP_${status}`, message: `the registry answered with a redirect${where}, which packctl does not follow (its credentials go to the registry they were saved for only)` },
     ]);
   }
+  const error = registryError(status, text) ?? new ApiError(status, [{ code: codeForBareStatus(status), message: `HTTP ${status} ${answer.statusMessage ?? ''}`.trim() }]);
+  const retryAfter = answer.headers['retry-after'];
+  if (typeof retryAfter === 'string') error.retryAfter = retryAfter;
+  return error;
+}
+
+/** The registry's own `{"errors": [...]}`, or undefined for anything else. */
+function registryError(status: number, text: string): ApiError | undefined {
   try {
     const parsed = JSON.parse(text) as Partial<Record<keyof ErrorBody, unknown>>;
     if (Array.isArray(parsed.errors)) {
@@ -337,9 +369,9 @@ export function errorFromAnswer(answer: Answer, text: string): ApiError {
       if (entries.length > 0) return new ApiError(status, entries);
     }
   } catch {
-    // Not JSON: described by the status below.
+    // Not JSON: described by its status.
   }
-  return new ApiError(status, [{ code: codeForBareStatus(status), message: `HTTP ${status} ${answer.statusMessage ?? ''}`.trim() }]);
+  return undefined;
 }
 
 /** The code an answer without the registry's JSON (a proxy's page) stands for: the contract's own for 401 and 403. */

@@ -21,10 +21,10 @@ describe('packctl commands and help', () => {
   it.each([
     [[], 'Usage: packctl [options] [command]'],
     [['registry'], 'Usage: packctl registry [options] [command]'],
-    [['registry', 'login'], 'Usage: packctl registry login [options] <server>'],
+    [['registry', 'login'], 'Usage: packctl registry login [options] [server]'],
     [['pack'], 'Usage: packctl pack [options] [command]'],
-    [['pack', 'push'], 'Usage: packctl pack push [options] <source>'],
-    [['pack', 'ls'], 'Usage: packctl pack ls [options]'],
+    [['pack', 'push'], 'Usage: packctl pack push [options] [source]'],
+    [['pack', 'ls'], 'Usage: packctl pack ls [options] [server]'],
     [['pack', 'pull'], 'Usage: packctl pack pull [options] <reference> <target_dir>'],
     [['pack', 'tag'], 'Usage: packctl pack tag [options] [command]'],
     [['pack', 'tag', 'add'], 'Usage: packctl pack tag add [options] <reference> <label>'],

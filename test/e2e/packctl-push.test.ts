@@ -1,11 +1,14 @@
 // packctl pack push: local validation with the server's rules, upload of a folder or an archive, the
 // conflict and force paths, and who may push.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFiles, packFixture } from '../helpers/archives.js';
-import { errorLines, loggedInUser, makePackctlUser, packctlTempDir, type PackctlUser, serverOf, writePackFolder } from '../helpers/packctl.js';
+import { errorLines, loggedInUser, loggedInUserAt, makePackctlUser, packctlTempDir, type PackctlUser, serverOf, writePackFolder } from '../helpers/packctl.js';
 import { ADMIN, READER, startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 let registry: TestRegistry;
@@ -121,7 +124,7 @@ describe('packctl pack push', () => {
     expect((await storedVersion('push-force-no-message', '1.0.0')).status).toBe(404);
   });
 
-  it('overwrites with -f -m, refuses unchanged content with PACK_UNCHANGED, and --skip-digest-check overrides that', async () => {
+  it('overwrites with -f -m, pushes nothing for unchanged content (exit code 0), and --skip-digest-check overrides that', async () => {
     const folder = await packFolder('push-force');
     expect((await admin.run(['pack', 'push', folder])).code).toBe(0);
     await writeFile(join(folder, 'values.yaml'), 'pack:\n  namespace: changed\n');
@@ -130,13 +133,53 @@ describe('packctl pack push', () => {
     expect(forced.code).toBe(0);
     expect((await storedVersion('push-force', '1.0.0')).body.message).toBe('fix the namespace');
 
+    // Spectro's digest check: the registry's content digest is asked for first, and nothing is uploaded.
     const unchanged = await admin.run(['pack', 'push', folder, '--force', '--message', 'same again']);
-    expect(unchanged.code).toBe(5);
-    expect(errorLines(unchanged)).toEqual([expect.stringMatching(/^error: PACK_UNCHANGED: pack push-force:1\.0\.0 already has exactly this content/)]);
+    expect(unchanged.code).toBe(0);
+    expect(unchanged.stdout).toMatch(
+      /^Unchanged: push-force:1\.0\.0 on 127\.0\.0\.1:\d+ already has this content \(sha256:[0-9a-f]{64}\); nothing was pushed\n$/,
+    );
+    expect(unchanged.stderr).toBe('');
+    expect((await storedVersion('push-force', '1.0.0')).body.message).toBe('fix the namespace');
 
     const skipped = await admin.run(['pack', 'push', folder, '-f', '-m', 'republish', '--skip-digest-check']);
     expect(skipped.code).toBe(0);
     expect((await storedVersion('push-force', '1.0.0')).body.message).toBe('republish');
+  });
+
+  it('takes the registry’s own PACK_UNCHANGED answer to a forced push (stored after the check) as unchanged too, exit code 0', async () => {
+    // A registry that had no such version when asked, and has it by the time the upload arrives.
+    const seen: string[] = [];
+    const racing = createServer((request, response) => {
+      seen.push(`${request.method} ${request.url}`);
+      request.resume();
+      request.on('end', () => {
+        const send = (status: number, body: unknown) => {
+          response.writeHead(status, { 'Content-Type': 'application/json' });
+          response.end(JSON.stringify(body));
+        };
+        if (request.url === '/v1/') send(200, {});
+        else if (request.method === 'GET') send(404, { errors: [{ code: 'PACK_NOT_FOUND', message: 'no such version' }] });
+        else send(409, { errors: [{ code: 'PACK_UNCHANGED', message: 'pack race:1.0.0 already has exactly this content' }] });
+      });
+    });
+    racing.listen(0, '127.0.0.1');
+    await once(racing, 'listening');
+    try {
+      const server = `127.0.0.1:${(racing.address() as AddressInfo).port}`;
+      const user = await loggedInUserAt(server, ADMIN, { insecure: true });
+      const result = await user.run(['pack', 'push', await packFolder('race'), '--force', '-m', 'again']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Unchanged: race:1\.0\.0 on 127\.0\.0\.1:\d+ already has this content \(sha256:[0-9a-f]{64}\); nothing was pushed\n$/);
+      expect(seen).toEqual(['GET /v1/', 'GET /v1/packs/race/1.0.0', 'POST /v1/packs']);
+      // Without --force the registry's answer stays what it says.
+      const unforced = await user.run(['pack', 'push', await packFolder('race')]);
+      expect(unforced.code).toBe(5);
+      expect(errorLines(unforced)).toEqual(['error: PACK_UNCHANGED: pack race:1.0.0 already has exactly this content']);
+    } finally {
+      racing.close();
+      racing.closeAllConnections();
+    }
   });
 
   it('refuses a reader’s push with the registry’s DENIED and exit code 3', async () => {

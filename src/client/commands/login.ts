@@ -1,4 +1,4 @@
-// `packctl registry login SERVER`: credentials are checked against `GET /v1/` before anything is saved,
+// `packctl registry login [SERVER]`: credentials are checked against `GET /v1/` before anything is saved,
 // so a typo never lands in config.json.
 import { configPath, readConfig, withLogin, writeConfig, type Credentials } from '../config.js';
 import type { ClientContext } from '../context.js';
@@ -38,10 +38,18 @@ async function gatherCredentials(ctx: ClientContext, options: LoginOptions): Pro
   return { user, password };
 }
 
-export async function login(ctx: ClientContext, serverArgument: string, options: LoginOptions): Promise<void> {
-  const server = parseServer(serverArgument);
+/**
+ * `SERVER` is optional, as in the Spectro CLI's `registry login [SERVER]`: without it, the config's
+ * `defaultRegistry` is logged in to again (e.g. after a password change).
+ */
+export async function login(ctx: ClientContext, serverArgument: string | undefined, options: LoginOptions): Promise<void> {
   // Read before asking anything: a broken config.json is reported before the user types a password.
   const config = await readConfig(ctx.home);
+  const chosen = serverArgument ?? config.defaultRegistry;
+  if (chosen === undefined || chosen === '') {
+    throw usageError('no registry given and no default registry: pass SERVER as host[:port]');
+  }
+  const server = parseServer(chosen);
   const credentials = await gatherCredentials(ctx, options);
   const insecure = options.insecure === true;
   const client = new RegistryClient({ server, credentials, trust: await loadTrust(ctx.certsDir, server, insecure) });
