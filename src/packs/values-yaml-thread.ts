@@ -116,7 +116,7 @@ function spawnWorker(): Worker {
   return new Worker(workerBundle(), { ...options, eval: true });
 }
 
-/** The part of esbuild's API used below (esbuild comes with tsx, which runs the sources). */
+/** The part of esbuild's API used below (a dependency of its own in package.json; tsx, which runs the sources, uses the same one). */
 interface Esbuild {
   buildSync(options: Record<string, unknown>): { outputFiles?: { text: string }[] };
   stop(): Promise<void>;
