@@ -58,4 +58,9 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX events_by_pack ON events (pack, id);
   `,
+  // What a push reads beside pack.json: presets.yaml, schema.yaml and the charts' Chart.yaml facts, as JSON
+  // {presets, schema, charts}. NULL for versions pushed before: the registry did not read them then.
+  `
+  ALTER TABLE versions ADD COLUMN details TEXT;
+  `,
 ];

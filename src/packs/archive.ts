@@ -1,7 +1,7 @@
 // The archive walk: the one place where untrusted upload bytes are read. The .tar.gz is streamed once
 // through gunzip and node-tar's Parser; every entry header is judged before its body is read, bodies are
-// hashed as they pass, and nothing is ever written to disk. Only pack.json and values.yaml (both capped)
-// are held in memory. Limits stop the walk as soon as they are passed, so a gzip bomb costs little.
+// hashed as they pass, and nothing is ever written to disk. Only pack.json, values.yaml, presets.yaml,
+// schema.yaml and the chart archives under charts/ (all capped, see charts.ts) are held in memory. Limits stop the walk as soon as they are passed, so a gzip bomb costs little.
 // Because the original bytes are stored and served to other tar readers (Palette's is Go's archive/tar),
 // an upload's inflated bytes also go through an independent block walk (tar-structure.ts) that refuses
 // every construct tar implementations read differently, and that must agree with node-tar on each entry.
@@ -13,14 +13,17 @@ import { computeContentDigest, sortFilesByPath } from './digest.js';
 import { normalizeArchivePath } from './names.js';
 import { MAX_PACK_JSON_BYTES, parsePackJson } from './pack-json.js';
 import { TarStructureCheck } from './tar-structure.js';
-import type { ArchiveLimits, InspectionResult, PackFile, PackManifest, PackProblem, ProblemRule } from './types.js';
-import { MAX_VALUES_YAML_BYTES } from './values-yaml.js';
-import { checkValuesYamlOffThread } from './values-yaml-thread.js';
+import type { ArchiveLimits, ChartInfo, InspectionResult, PackFile, PackManifest, PackProblem, ProblemRule } from './types.js';
+import { MAX_CHART_ARCHIVES_BYTES, MAX_CHART_ARCHIVE_BYTES, readChartFacts } from './charts.js';
+import { YAML_FILES, type YamlFileName } from './values-yaml.js';
+import { checkYamlFileOffThread } from './values-yaml-thread.js';
 
 export type ArchiveInput = NodeJS.ReadableStream | Readable;
 
 const PACK_JSON = 'pack.json';
 const VALUES_YAML = 'values.yaml';
+/** Optional YAML files at the pack root, checked like values.yaml and kept for the version document. */
+type OptionalYaml = 'presets.yaml' | 'schema.yaml';
 
 // ---------------------------------------------------------------------------------------------------
 // Streaming a .tar.gz through the tar parser
@@ -429,6 +432,10 @@ class CappedBuffer {
     this.chunks.push(chunk);
   }
 
+  content(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
   /** The text, or `undefined` when the bytes are not UTF-8 (a leading byte-order mark is dropped). */
   text(): string | undefined {
     try {
@@ -451,6 +458,8 @@ class ArchiveInspection implements WalkHandlers {
   private entryCount = 0;
   private declaredBytes = 0;
   private inflatedBytes = 0;
+  /** What is left of MAX_CHART_ARCHIVES_BYTES for keeping chart archives. */
+  private chartBudget = MAX_CHART_ARCHIVES_BYTES;
 
   constructor(private readonly limits: ArchiveLimits) {}
 
@@ -564,14 +573,26 @@ class ArchiveInspection implements WalkHandlers {
     });
   }
 
-  /** pack.json and values.yaml at the root or in the first top-level folder are kept for validation. */
+  /**
+   * pack.json and the YAML files at the root or in the first top-level folder are kept for validation;
+   * chart archives directly under charts/ are kept (within their caps) for their Chart.yaml.
+   */
   private candidateBuffer(path: string, declaredSize: number): CappedBuffer | undefined {
     const segments = path.split('/');
-    const name = segments[segments.length - 1];
-    if (name !== PACK_JSON && name !== VALUES_YAML) return undefined;
-    const inPackRoot = segments.length === 1 || (segments.length === 2 && segments[0] === this.firstSegment);
-    if (!inPackRoot) return undefined;
-    const buffer = new CappedBuffer(name === PACK_JSON ? MAX_PACK_JSON_BYTES : MAX_VALUES_YAML_BYTES, declaredSize);
+    const name = segments[segments.length - 1] ?? '';
+    const inFirstFolder = segments[0] === this.firstSegment;
+    if (segments.length === 1 || (segments.length === 2 && inFirstFolder)) {
+      if (name !== PACK_JSON && !(name in YAML_FILES)) return undefined;
+      const buffer = new CappedBuffer(name === PACK_JSON ? MAX_PACK_JSON_BYTES : YAML_FILES[name as YamlFileName].maxBytes, declaredSize);
+      this.candidates.set(path, buffer);
+      return buffer;
+    }
+    const chartsFolder = segments.length === 2 ? segments[0] : segments.length === 3 && inFirstFolder ? segments[1] : undefined;
+    if (chartsFolder !== 'charts' || !(name.endsWith('.tgz') || name.endsWith('.tar.gz'))) return undefined;
+    // Beyond its caps a chart is not kept (its facts are then unknown): charts are information, not rules.
+    if (declaredSize > MAX_CHART_ARCHIVE_BYTES || declaredSize > this.chartBudget) return undefined;
+    this.chartBudget -= declaredSize;
+    const buffer = new CappedBuffer(declaredSize, declaredSize);
     this.candidates.set(path, buffer);
     return buffer;
   }
@@ -588,10 +609,13 @@ class ArchiveInspection implements WalkHandlers {
     const filePaths = new Set(files.map((file) => file.path));
     const manifest = this.checkPackJson(rootPrefix, filePaths, problems);
     await this.checkValuesYaml(rootPrefix, problems);
+    const presets = await this.optionalYaml(rootPrefix, 'presets.yaml', problems);
+    const schema = await this.optionalYaml(rootPrefix, 'schema.yaml', problems);
     if (problems.length > 0 || manifest === undefined) return { ok: false, problems };
+    const charts = await this.chartInfo(rootPrefix, manifest);
     return {
       ok: true,
-      pack: { manifest, files, contentDigest: computeContentDigest(files), rootPrefix },
+      pack: { manifest, files, contentDigest: computeContentDigest(files), rootPrefix, presets, schema, charts },
     };
   }
 
@@ -657,7 +681,7 @@ class ArchiveInspection implements WalkHandlers {
       return undefined;
     }
     if (buffer.tooLarge) {
-      const rule = name === PACK_JSON ? 'pack-json-too-large' : 'values-yaml-too-large';
+      const rule = name === PACK_JSON ? 'pack-json-too-large' : `${YAML_FILES[name as YamlFileName].rulePrefix}-too-large`;
       problems.push({ rule, message: `${name} is larger than ${buffer.limit} bytes`, path: name });
       return undefined;
     }
@@ -679,7 +703,29 @@ class ArchiveInspection implements WalkHandlers {
   /** On a worker thread for all but small files: see values-yaml-thread.ts. */
   private async checkValuesYaml(rootPrefix: string, problems: PackProblem[]): Promise<void> {
     const text = this.requiredText(rootPrefix, VALUES_YAML, problems);
-    if (text !== undefined) problems.push(...(await checkValuesYamlOffThread(text)));
+    if (text !== undefined) problems.push(...(await checkYamlFileOffThread(text, 'values.yaml')));
+  }
+
+  /** presets.yaml or schema.yaml: `null` when absent; its text when it passes its checks (problems recorded). */
+  private async optionalYaml(rootPrefix: string, name: OptionalYaml, problems: PackProblem[]): Promise<string | null> {
+    if (this.entries.get(rootPrefix + name)?.kind !== 'file') return null;
+    const text = this.requiredText(rootPrefix, name, problems);
+    if (text === undefined) return null;
+    const found = await checkYamlFileOffThread(text, name);
+    problems.push(...found);
+    return found.length === 0 ? text : null;
+  }
+
+  /** Each pack.json chart with its Chart.yaml's facts, one chart at a time (each is bounded, see charts.ts). */
+  private async chartInfo(rootPrefix: string, manifest: PackManifest): Promise<ChartInfo[]> {
+    const charts: ChartInfo[] = [];
+    for (const path of manifest.charts) {
+      const buffer = this.candidates.get(rootPrefix + normalizeArchivePath(path));
+      const bytes = buffer && !buffer.tooLarge ? buffer.content() : undefined;
+      const facts = bytes ? await readChartFacts(bytes) : { name: null, version: null, appVersion: null };
+      charts.push({ path, ...facts });
+    }
+    return charts;
   }
 }
 

@@ -31,5 +31,8 @@ export {
   MAX_VALUES_YAML_NODES,
   checkValuesYaml,
 } from './values-yaml.js';
-export { VALUES_YAML_CHECK_TIMEOUT_MS, checkValuesYamlOffThread } from './values-yaml-thread.js';
+export { MAX_PRESETS_YAML_BYTES, MAX_SCHEMA_YAML_BYTES, YAML_FILES, type YamlFileName } from './values-yaml.js';
+export { checkYamlFile } from './pack-yaml.js';
+export { MAX_CHART_ARCHIVE_BYTES, MAX_CHART_ARCHIVES_BYTES, MAX_CHART_YAML_BYTES, readChartFacts, type ChartFacts } from './charts.js';
+export { VALUES_YAML_CHECK_TIMEOUT_MS, checkValuesYamlOffThread, checkYamlFileOffThread } from './values-yaml-thread.js';
 export { MAX_PACK_VERSION_LENGTH, comparePackVersions, isValidPackVersion, normalizePackVersion } from './version.js';

@@ -53,6 +53,19 @@ export const PROBLEM_RULES = [
   'values-yaml-syntax',
   'values-yaml-aliases',
   'values-yaml-too-complex',
+  // presets.yaml and schema.yaml (optional; pack-yaml.ts): the values.yaml checks, then their structure
+  'presets-yaml-too-large',
+  'presets-yaml-depth',
+  'presets-yaml-syntax',
+  'presets-yaml-aliases',
+  'presets-yaml-too-complex',
+  'presets-yaml-structure',
+  'schema-yaml-too-large',
+  'schema-yaml-depth',
+  'schema-yaml-syntax',
+  'schema-yaml-aliases',
+  'schema-yaml-too-complex',
+  'schema-yaml-structure',
 ] as const;
 export type ProblemRule = (typeof PROBLEM_RULES)[number];
 
@@ -93,6 +106,20 @@ export interface InspectedPack {
   contentDigest: string;
   /** `''` when the files sit at the archive root, else the single top-level folder with a trailing `/`. */
   rootPrefix: string;
+  /** presets.yaml at the pack root as written (checked, see pack-yaml.ts); `null` when the pack has none. */
+  presets: string | null;
+  /** schema.yaml at the pack root as written (checked); `null` when the pack has none. */
+  schema: string | null;
+  /** One entry per pack.json `charts` path, in that order, with what its Chart.yaml says (charts.ts). */
+  charts: ChartInfo[];
+}
+
+/** A chart of the pack: its path (as pack.json lists it) and its Chart.yaml's fields, `null` when unreadable. */
+export interface ChartInfo {
+  path: string;
+  name: string | null;
+  version: string | null;
+  appVersion: string | null;
 }
 
 export type InspectionResult =

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PackProblem } from './types.js';
-import { checkValuesYaml } from './values-yaml.js';
+import { checkYamlFile } from './pack-yaml.js';
+import { YAML_FILES, type YamlFileName } from './values-yaml.js';
 import type { ValuesYamlJob } from './values-yaml-worker.js';
 
 /**
@@ -36,12 +37,17 @@ export interface ValuesYamlCheckOptions {
 
 /** checkValuesYaml, off the event loop for anything but small files. */
 export async function checkValuesYamlOffThread(text: string, options: ValuesYamlCheckOptions = {}): Promise<PackProblem[]> {
-  if (Buffer.byteLength(text, 'utf8') <= (options.inlineBytes ?? VALUES_YAML_INLINE_BYTES)) return checkValuesYaml(text);
-  return pool.check(text, options.timeoutMs ?? VALUES_YAML_CHECK_TIMEOUT_MS);
+  return checkYamlFileOffThread(text, 'values.yaml', options);
 }
 
-function tooComplex(message: string): PackProblem[] {
-  return [{ rule: 'values-yaml-too-complex', message: `values.yaml: ${message}`, path: 'values.yaml' }];
+/** checkYamlFile (values.yaml, presets.yaml, schema.yaml), off the event loop for anything but small files. */
+export async function checkYamlFileOffThread(text: string, file: YamlFileName, options: ValuesYamlCheckOptions = {}): Promise<PackProblem[]> {
+  if (Buffer.byteLength(text, 'utf8') <= (options.inlineBytes ?? VALUES_YAML_INLINE_BYTES)) return checkYamlFile(text, file);
+  return pool.check(text, file, options.timeoutMs ?? VALUES_YAML_CHECK_TIMEOUT_MS);
+}
+
+function tooComplex(file: YamlFileName, message: string): PackProblem[] {
+  return [{ rule: `${YAML_FILES[file].rulePrefix}-too-complex`, message: `${file}: ${message}`, path: file }];
 }
 
 class CheckerPool {
@@ -50,18 +56,18 @@ class CheckerPool {
   private readonly waiting: (() => void)[] = [];
   private nextId = 1;
 
-  async check(text: string, timeoutMs: number): Promise<PackProblem[]> {
+  async check(text: string, file: YamlFileName, timeoutMs: number): Promise<PackProblem[]> {
     if (this.running >= MAX_WORKERS) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running++;
     try {
-      return await this.run(text, timeoutMs);
+      return await this.run(text, file, timeoutMs);
     } finally {
       this.running--;
       this.waiting.shift()?.();
     }
   }
 
-  private run(text: string, timeoutMs: number): Promise<PackProblem[]> {
+  private run(text: string, file: YamlFileName, timeoutMs: number): Promise<PackProblem[]> {
     const worker = this.idle.pop() ?? spawnWorker();
     worker.ref();
     const id = this.nextId++;
@@ -86,23 +92,23 @@ class CheckerPool {
       const onError = (error: Error & { code?: string }) => {
         finish(false);
         if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-          resolve(tooComplex(`checking it needs more than ${WORKER_HEAP_MB} MB of memory; simplify the file`));
+          resolve(tooComplex(file, `checking it needs more than ${WORKER_HEAP_MB} MB of memory; simplify the file`));
         } else {
           reject(error);
         }
       };
       const onExit = (code: number) => {
         finish(false);
-        reject(new Error(`the values.yaml checker thread stopped (exit code ${code}) before answering`));
+        reject(new Error(`the YAML checker thread stopped (exit code ${code}) before answering`));
       };
       const timer = setTimeout(() => {
         finish(false);
-        resolve(tooComplex(`it could not be checked within ${timeoutMs / 1000} s; simplify the file`));
+        resolve(tooComplex(file, `it could not be checked within ${timeoutMs / 1000} s; simplify the file`));
       }, timeoutMs);
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
-      const job: ValuesYamlJob = { id, text };
+      const job: ValuesYamlJob = { id, text, file };
       worker.postMessage(job);
     });
   }

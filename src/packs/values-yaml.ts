@@ -47,10 +47,29 @@ export const MAX_VALUES_YAML_ALIASED_NODES = 1_000_000;
 /** Problems reported for one file at most: a file with 100 000 duplicate keys needs no 100 000-line answer. */
 export const MAX_VALUES_YAML_PROBLEMS = 20;
 
-const FILE = 'values.yaml';
+/**
+ * The YAML files of a pack this module checks, each with the prefix of its rule names (`values-yaml-syntax`,
+ * `presets-yaml-syntax`…) and its size cap. values.yaml is required; presets.yaml and schema.yaml are optional
+ * and also checked for the structure real packs share (pack-yaml.ts). presets.yaml and schema.yaml are
+ * kept whole in the index and the version document, hence their smaller cap.
+ */
+export const YAML_FILES = {
+  'values.yaml': { rulePrefix: 'values-yaml', maxBytes: MAX_VALUES_YAML_BYTES },
+  'presets.yaml': { rulePrefix: 'presets-yaml', maxBytes: 256 * 1024 },
+  'schema.yaml': { rulePrefix: 'schema-yaml', maxBytes: 256 * 1024 },
+} as const;
+export type YamlFileName = keyof typeof YAML_FILES;
 
-function problem(rule: string, message: string): PackProblem {
-  return { rule, message: `values.yaml: ${message}`, path: FILE };
+export const MAX_PRESETS_YAML_BYTES = YAML_FILES['presets.yaml'].maxBytes;
+export const MAX_SCHEMA_YAML_BYTES = YAML_FILES['schema.yaml'].maxBytes;
+
+/** Makes the problems of one file: its name leads every message, its rule prefix every rule. */
+export class YamlProblems {
+  constructor(readonly file: string, private readonly rulePrefix: string) {}
+
+  make(kind: 'too-large' | 'depth' | 'syntax' | 'aliases' | 'too-complex' | 'structure', message: string): PackProblem {
+    return { rule: `${this.rulePrefix}-${kind}`, message: `${this.file}: ${message}`, path: this.file };
+  }
 }
 
 /**
@@ -59,46 +78,66 @@ function problem(rule: string, message: string): PackProblem {
  * the text; for files of more than a few KiB call it through checkValuesYamlOffThread (values-yaml-thread.ts).
  */
 export function checkValuesYaml(text: string): PackProblem[] {
+  const { rulePrefix, maxBytes } = YAML_FILES['values.yaml'];
+  return checkYamlText(text, new YamlProblems('values.yaml', rulePrefix), maxBytes);
+}
+
+/** The check itself, for a file named by `problems`; `structure` runs on each document that is valid YAML. */
+export function checkYamlText(text: string, problems: YamlProblems, maxBytes: number, structure?: StructureCheck): PackProblem[] {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_VALUES_YAML_BYTES) {
-    return [problem('values-yaml-too-large', `the file is ${bytes} bytes; at most ${MAX_VALUES_YAML_BYTES} are allowed`)];
+  if (bytes > maxBytes) {
+    return [problems.make('too-large', `the file is ${bytes} bytes; at most ${maxBytes} are allowed`)];
   }
   try {
     // When the count stops the lexer early, the depth is that of the part read: already too deep, it is reported.
     const { depth, nodes } = measureTokens(text, MAX_VALUES_YAML_NODES);
     if (depth > MAX_VALUES_YAML_DEPTH) {
-      return [problem('values-yaml-depth', `collections are nested too deeply (more than ${MAX_VALUES_YAML_DEPTH} levels)`)];
+      return [problems.make('depth', `collections are nested too deeply (more than ${MAX_VALUES_YAML_DEPTH} levels)`)];
     }
     if (nodes > MAX_VALUES_YAML_NODES) {
-      return [problem('values-yaml-too-large', `the file holds more than ${MAX_VALUES_YAML_NODES} keys, values and collections`)];
+      return [problems.make('too-large', `the file holds more than ${MAX_VALUES_YAML_NODES} keys, values and collections`)];
     }
-    return capped(composeProblems(text));
+    return capped(composeProblems(text, problems, structure), problems);
   } catch (error) {
     // Nothing above is expected to throw once the guards passed; a pack must still never crash a push.
-    return [problem('values-yaml-syntax', `cannot be read as YAML: ${errorMessage(error)}`)];
+    return [problems.make('syntax', `cannot be read as YAML: ${errorMessage(error)}`)];
   }
 }
 
-function capped(problems: PackProblem[]): PackProblem[] {
-  if (problems.length <= MAX_VALUES_YAML_PROBLEMS) return problems;
-  const kept = problems.slice(0, MAX_VALUES_YAML_PROBLEMS - 1);
-  const more = problems.length - kept.length;
-  const rule = problems[kept.length]?.rule ?? 'values-yaml-syntax';
-  return [...kept, problem(rule, `and ${more} more problems of this file`)];
+/** Checks the shape of one composed document (never expanded with toJS); `where` gives ` at line L, column C`. */
+export type StructureCheck = (root: unknown, where: (offset: number | undefined) => string, problems: YamlProblems) => PackProblem[];
+
+function capped(list: PackProblem[], problems: YamlProblems): PackProblem[] {
+  if (list.length <= MAX_VALUES_YAML_PROBLEMS) return list;
+  const kept = list.slice(0, MAX_VALUES_YAML_PROBLEMS - 1);
+  const more = list.length - kept.length;
+  const next = list[kept.length];
+  return [...kept, { ...(next ?? problems.make('syntax', '')), message: `${problems.file}: and ${more} more problems of this file` }];
 }
 
-function composeProblems(text: string): PackProblem[] {
-  const problems: PackProblem[] = [];
+function composeProblems(text: string, problems: YamlProblems, structure: StructureCheck | undefined): PackProblem[] {
+  const found: PackProblem[] = [];
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
   for (const document of documents) {
     for (const error of document.errors) {
-      problems.push(problem('values-yaml-syntax', `not valid YAML: ${firstLine(error.message)}`));
+      found.push(problems.make('syntax', `not valid YAML: ${firstLine(error.message)}`));
     }
     if (document.errors.length > 0) continue;
-    problems.push(...new TreeCheck(lineCounter).run(document.contents));
+    const treeProblems = new TreeCheck(lineCounter, problems).run(document.contents);
+    found.push(...treeProblems);
+    // Only a document whose aliases are sound is walked for structure (the walk does not follow aliases).
+    if (structure && treeProblems.length === 0) {
+      found.push(...structure(document.contents, (offset) => linePosition(lineCounter, offset), problems));
+    }
   }
-  return problems;
+  return found;
+}
+
+export function linePosition(lineCounter: LineCounter, offset: number | undefined): string {
+  if (offset === undefined) return '';
+  const { line, col } = lineCounter.linePos(offset);
+  return ` at line ${line}, column ${col}`;
 }
 
 function errorMessage(error: unknown): string {
@@ -133,7 +172,10 @@ class TreeCheck {
   /** An alias inside the node it names: nothing about the expansion is meaningful then. */
   private endless = false;
 
-  constructor(private readonly lineCounter: LineCounter) {}
+  constructor(
+    private readonly lineCounter: LineCounter,
+    private readonly make: YamlProblems,
+  ) {}
 
   run(root: unknown): PackProblem[] {
     const stack: Frame[] = [{ node: root, exit: false }];
@@ -157,11 +199,11 @@ class TreeCheck {
     // nestingBound already bounds the nesting as written: more can only come from aliases.
     const depth = root !== null && typeof root === 'object' ? (this.measureOf(root)?.depth ?? 0) : 0;
     if (depth > MAX_VALUES_YAML_DEPTH) {
-      this.problems.push(problem('values-yaml-depth', `expanding its aliases nests collections more than ${MAX_VALUES_YAML_DEPTH} levels deep`));
+      this.problems.push(this.make.make('depth', `expanding its aliases nests collections more than ${MAX_VALUES_YAML_DEPTH} levels deep`));
     }
     if (this.aliasedNodes > MAX_VALUES_YAML_ALIASED_NODES) {
       this.problems.push(
-        problem('values-yaml-aliases', `expanding its aliases would add more than ${MAX_VALUES_YAML_ALIASED_NODES} nodes (a "billion laughs" document)`),
+        this.make.make('aliases', `expanding its aliases would add more than ${MAX_VALUES_YAML_ALIASED_NODES} nodes (a "billion laughs" document)`),
       );
     }
     return this.problems;
@@ -214,14 +256,14 @@ class TreeCheck {
     const target = this.anchors.get(node.source);
     const where = this.position(node.range?.[0]);
     if (!target) {
-      this.problems.push(problem('values-yaml-syntax', `the alias *${node.source}${where} has no anchor &${node.source} before it`));
+      this.problems.push(this.make.make('syntax', `the alias *${node.source}${where} has no anchor &${node.source} before it`));
       return;
     }
     const measure = this.measures.get(target);
     if (!measure) {
       // Not measured yet: the walk is still inside the node the alias names.
       this.endless = true;
-      this.problems.push(problem('values-yaml-aliases', `the alias *${node.source}${where} is inside the node it names: expanding it never ends`));
+      this.problems.push(this.make.make('aliases', `the alias *${node.source}${where} is inside the node it names: expanding it never ends`));
       return;
     }
     // In the tree the alias weighs what its target weighs (see measureOf); the expansion is counted here.
@@ -238,7 +280,7 @@ class TreeCheck {
       if (typeof value === 'number' && Number.isNaN(value)) continue;
       if (seen.has(value)) {
         const where = this.position(item.key.range?.[0]);
-        this.problems.push(problem('values-yaml-syntax', `not valid YAML: Map keys must be unique: ${describeKey(value)} is repeated${where}`));
+        this.problems.push(this.make.make('syntax', `not valid YAML: Map keys must be unique: ${describeKey(value)} is repeated${where}`));
       } else {
         seen.add(value);
       }
@@ -246,9 +288,7 @@ class TreeCheck {
   }
 
   private position(offset: number | undefined): string {
-    if (offset === undefined) return '';
-    const { line, col } = this.lineCounter.linePos(offset);
-    return ` at line ${line}, column ${col}`;
+    return linePosition(this.lineCounter, offset);
   }
 }
 

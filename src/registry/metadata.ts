@@ -72,8 +72,22 @@ export function parseVersionMetadata(document: unknown): ParsedMetadata {
   if (!isObject(push) || (push.action !== 'push' && push.action !== 'force-push') || typeof push.at !== 'string' || typeof push.user !== 'string') {
     problems.push('push must be {action, at, user, digest, message}');
   }
+  // Absent from documents written before the registry read presets, schema and charts: null, as in the index.
+  const details = document.details ?? null;
+  if (details !== null && !isDetails(details)) problems.push('details must be {presets, schema, charts} or null');
   if (problems.length > 0) return { ok: false, problem: problems.join('; ') };
-  return { ok: true, metadata: document as unknown as VersionMetadata };
+  return { ok: true, metadata: { ...document, details } as unknown as VersionMetadata };
+}
+
+function isTextOrNull(value: unknown): boolean {
+  return value === null || typeof value === 'string';
+}
+
+function isDetails(value: unknown): boolean {
+  if (!isObject(value) || !isTextOrNull(value.presets) || !isTextOrNull(value.schema) || !Array.isArray(value.charts)) return false;
+  return value.charts.every(
+    (chart) => isObject(chart) && typeof chart.path === 'string' && isTextOrNull(chart.name) && isTextOrNull(chart.version) && isTextOrNull(chart.appVersion),
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

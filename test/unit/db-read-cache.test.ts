@@ -22,6 +22,7 @@ function version(pack: string, v: string): NewVersion {
     rootPrefix: '',
     manifest: { name: pack, version: v },
     files: [],
+    details: null,
   };
 }
 
