@@ -32,7 +32,41 @@ export interface VersionDocument {
   message: string | null;
   /** The pack.json object, unknown keys kept. */
   pack: Record<string, unknown>;
+  // The fields Palette keeps per pack version, read at push (see docs/API.md, "Version fields"):
+  displayName: string;
+  layer: string;
+  /** pack.json `type` when it is a non-empty string (real packs rarely carry one), else null. */
+  type: string | null;
+  /** pack.json `group`, trimmed; null when absent or blank. */
+  group: string | null;
+  addonType: string | null;
+  addonSubType: string | null;
+  cloudTypes: readonly string[];
+  /** pack.json `eol`, trimmed; null when absent or blank (real packs write `""` and `" "`). */
+  eol: string | null;
+  /** pack.json `annotations` as written; `{}` when absent. */
+  annotations: Record<string, unknown>;
+  kubeManifests: readonly string[];
+  /** One per pack.json `charts` path: what its Chart.yaml says; null fields when unread (too large, unreadable, or pushed before). */
+  charts: readonly ChartEntry[];
+  /** presets.yaml as written (checked at push); null when the pack has none or was pushed before it was read. */
+  presets: string | null;
+  /** schema.yaml as written (checked at push); null likewise. */
+  schema: string | null;
   files: readonly PackFileEntry[];
+  /**
+   * When the version has a logo (`logo.png`): the absolute URL of its bytes,
+   * `<base>/v1/{name}/blobs/sha256:<hex>?type=image/png`, as Spectro Cloud's registries give it.
+   */
+  logoUrl?: string;
+}
+
+/** A Helm chart of a version: its path in the pack and its Chart.yaml's `name`, `version`, `appVersion`. */
+export interface ChartEntry {
+  path: string;
+  name: string | null;
+  version: string | null;
+  appVersion: string | null;
 }
 
 /** One entry of `GET /v1/packs`; the fields come from the pack's highest version. */
@@ -43,6 +77,8 @@ export interface PackSummary {
   addonType: string | null;
   cloudTypes: readonly string[];
   logo: boolean;
+  /** With `logo`: the highest version's `logoUrl` (see VersionDocument). */
+  logoUrl?: string;
   latestVersion: string;
   updatedAt: string;
 }

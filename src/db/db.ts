@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { PackFile } from '../packs/types.js';
+import type { ChartInfo, PackFile } from '../packs/types.js';
 import { MIGRATIONS } from './migrations.js';
 import { ReadCache } from './read-cache.js';
 
@@ -18,6 +18,15 @@ export interface VersionRecord {
   rootPrefix: string;
   manifest: Record<string, unknown>;
   files: PackFile[];
+  /** What the push read beside pack.json; `null` for versions pushed before the registry read it. */
+  details: VersionDetails | null;
+}
+
+/** presets.yaml and schema.yaml as written (`null` when the pack has none) and the charts' Chart.yaml facts. */
+export interface VersionDetails {
+  presets: string | null;
+  schema: string | null;
+  charts: ChartInfo[];
 }
 
 export type NewVersion = Omit<VersionRecord, 'id'>;
@@ -70,6 +79,10 @@ export interface PackFilter {
   layer?: string;
   cloudType?: string;
   addonType?: string;
+  /** Packs with at least one version in this group (pack.json `group`, trimmed). */
+  group?: string;
+  /** pack.json `addonSubType` of the pack's latest version. */
+  addonSubType?: string;
 }
 
 interface VersionRow {
@@ -87,6 +100,7 @@ interface VersionRow {
   root_prefix: string;
   manifest: string;
   files: string;
+  details: string | null;
 }
 
 interface PackRow {
@@ -115,7 +129,7 @@ const LIST_CACHE_ENTRIES = 100;
 const EXPANSION_CACHE_ENTRIES = 16;
 
 const VERSION_COLUMNS = `id, pack, version, normalized_version, grp, content_digest, archive_digest, size, pushed_at,
-  pushed_by, message, root_prefix, manifest, files`;
+  pushed_by, message, root_prefix, manifest, files, details`;
 
 /**
  * The SQLite index: packs, versions, tags and history. It is the one owner of the connection and of every
@@ -172,13 +186,17 @@ export class Db {
         `SELECT ${VERSION_COLUMNS} FROM versions WHERE pack = ? AND archive_digest = ? ORDER BY id DESC LIMIT 1`,
       ),
       versionsOfPack: s.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE pack = ?`),
+      // The newest version of a pack listing a file with this SHA-256 (`/v1/{name}/blobs/sha256:…`). SQLite
+      // walks the pack's file lists itself (json_each), so no JSON is parsed in JavaScript per request.
+      versionWithFile: s.prepare(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE pack = ?
+        AND EXISTS (SELECT 1 FROM json_each(v.files) f WHERE json_extract(f.value, '$.sha256') = ?) ORDER BY id DESC LIMIT 1`),
       insertVersion: s.prepare(`INSERT INTO versions (pack, version, normalized_version, grp, content_digest,
-          archive_digest, size, pushed_at, pushed_by, message, root_prefix, manifest, files)
+          archive_digest, size, pushed_at, pushed_by, message, root_prefix, manifest, files, details)
         VALUES (@pack, @version, @normalized_version, @grp, @content_digest, @archive_digest, @size, @pushed_at,
-          @pushed_by, @message, @root_prefix, @manifest, @files)`),
+          @pushed_by, @message, @root_prefix, @manifest, @files, @details)`),
       replaceVersion: s.prepare(`UPDATE versions SET version = @version, grp = @grp, content_digest = @content_digest,
           archive_digest = @archive_digest, size = @size, pushed_at = @pushed_at, pushed_by = @pushed_by,
-          message = @message, root_prefix = @root_prefix, manifest = @manifest, files = @files
+          message = @message, root_prefix = @root_prefix, manifest = @manifest, files = @files, details = @details
         WHERE id = @id`),
       deleteVersion: s.prepare('DELETE FROM versions WHERE id = ?'),
       archiveReferences: s.prepare('SELECT count(*) AS n FROM versions WHERE archive_digest = ?'),
@@ -199,6 +217,10 @@ export class Db {
       versionEntriesOfPacks: s.prepare(`SELECT id, pack, version, normalized_version AS normalizedVersion,
         content_digest AS contentDigest, size, pushed_at AS pushedAt, pushed_by AS pushedBy FROM versions
         WHERE pack IN (SELECT value FROM json_each(?)) ORDER BY pack, id`),
+      // The SHA-256 of a file at `path` in the latest version of each pack of a list page (its logo).
+      latestFileOfPacks: s.prepare(`SELECT p.name AS pack, json_extract(f.value, '$.sha256') AS sha256 FROM packs p
+        JOIN versions v ON v.id = p.latest_version_id, json_each(v.files) f
+        WHERE p.name IN (SELECT value FROM json_each(?)) AND json_extract(f.value, '$.path') = ?`),
       tagsOfPacks: s.prepare(`SELECT t.pack, t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
         JOIN versions v ON v.id = t.version_id WHERE t.pack IN (SELECT value FROM json_each(?)) ORDER BY t.pack, t.tag`),
       tagsOfVersion: s.prepare(`SELECT t.tag, t.version_id AS versionId, v.version, t.kind FROM tags t
@@ -270,6 +292,17 @@ export class Db {
     );
   }
 
+  /**
+   * The newest version of `pack` that lists a file whose SHA-256 is `sha256` (lower-case hex). A query over the
+   * pack's file lists, remembered like the other single-row reads until the next write: a logo asked for again
+   * and again costs one lookup per write, not one per request.
+   */
+  versionWithFile(pack: string, sha256: string): VersionRecord | undefined {
+    return this.rows.get(`vf\0${pack}\0${sha256}`, () =>
+      toVersion(this.statements.versionWithFile.get(pack, sha256) as VersionRow | undefined),
+    );
+  }
+
   versionsOfPack(pack: string): VersionRecord[] {
     return (this.statements.versionsOfPack.all(pack) as VersionRow[]).map((row) => toVersion(row) as VersionRecord);
   }
@@ -332,8 +365,8 @@ export class Db {
 
   /** Packs after `last` by name that match every given filter, at most `limit`. */
   packsPage(filter: PackFilter, last: string, limit: number): readonly PackRecord[] {
-    const { nameContains = '', layer = '', addonType = '', cloudType = '' } = filter;
-    const key = `l\0${last}\0${limit}\0${nameContains}\0${layer}\0${addonType}\0${cloudType}`;
+    const { nameContains = '', layer = '', addonType = '', cloudType = '', group = '', addonSubType = '' } = filter;
+    const key = `l\0${last}\0${limit}\0${nameContains}\0${layer}\0${addonType}\0${cloudType}\0${group}\0${addonSubType}`;
     return this.lists.get(key, () => Object.freeze(this.readPacksPage(filter, last, limit)));
   }
 
@@ -346,7 +379,13 @@ export class Db {
     if (filter.cloudType) {
       conditions.push("EXISTS (SELECT 1 FROM json_each(cloud_types) WHERE value IN (@cloudType, 'all'))");
     }
-    // Only four filters exist, so at most 16 distinct statements; better-sqlite3 caches none, we keep them.
+    // A group is per version (a pack may keep versions in several groups): any version in it matches.
+    if (filter.group) conditions.push('EXISTS (SELECT 1 FROM versions v WHERE v.pack = packs.name AND v.grp = @group)');
+    // Like addonType, the latest version's; read from its pack.json rather than kept in a column of its own.
+    if (filter.addonSubType) {
+      conditions.push("EXISTS (SELECT 1 FROM versions v WHERE v.id = packs.latest_version_id AND json_extract(v.manifest, '$.addonSubType') = @addonSubType)");
+    }
+    // Only six filters exist, so at most 64 distinct statements; better-sqlite3 caches none, we keep them.
     const sql = `SELECT * FROM packs WHERE ${conditions.join(' AND ')} ORDER BY name LIMIT @limit`;
     let statement = this.filterStatements.get(sql);
     if (!statement) {
@@ -368,6 +407,14 @@ export class Db {
     if (packs.length === 0) return [];
     return this.expansions.get(`v\0${packs.join('\0')}`, () =>
       Object.freeze(this.statements.versionEntriesOfPacks.all(JSON.stringify(packs)) as VersionEntryRecord[]),
+    );
+  }
+
+  /** For each pack of `packs` (a list page) whose latest version has a file at `path`, that file's SHA-256: one query. */
+  latestFileOfPacks(packs: readonly string[], path: string): readonly { pack: string; sha256: string }[] {
+    if (packs.length === 0) return [];
+    return this.expansions.get(`f\0${path}\0${packs.join('\0')}`, () =>
+      Object.freeze(this.statements.latestFileOfPacks.all(JSON.stringify(packs), path) as { pack: string; sha256: string }[]),
     );
   }
 
@@ -479,6 +526,7 @@ function versionParams(version: NewVersion) {
     root_prefix: version.rootPrefix,
     manifest: JSON.stringify(version.manifest),
     files: JSON.stringify(version.files),
+    details: version.details === null ? null : JSON.stringify(version.details),
   };
 }
 
@@ -486,6 +534,7 @@ function toVersion(row: VersionRow | undefined): VersionRecord | undefined {
   if (!row) return undefined;
   let manifest: Record<string, unknown> | undefined;
   let files: PackFile[] | undefined;
+  let details: VersionDetails | null | undefined;
   return {
     id: row.id,
     pack: row.pack,
@@ -506,6 +555,10 @@ function toVersion(row: VersionRow | undefined): VersionRecord | undefined {
     },
     get files() {
       return (files ??= JSON.parse(row.files) as PackFile[]);
+    },
+    get details() {
+      if (details === undefined) details = row.details === null ? null : (JSON.parse(row.details) as VersionDetails);
+      return details;
     },
   };
 }

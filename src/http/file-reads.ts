@@ -68,7 +68,28 @@ export class PackFileReads {
 
   async open(name: string, ref: string, path: string): Promise<PackFileBody> {
     const { version, file } = this.registry.findFile(name, ref, path);
-    if (file.size > this.maxCachedFileBytes) return this.openLarge(name, ref, path);
+    return this.read(name, ref, path, version, file.size);
+  }
+
+  /** A file of any version of pack `name` by its SHA-256, from the index alone (for HEAD and conditional GETs). */
+  describeBlob(name: string, sha256: string): { version: PackVersion; path: string; size: number } {
+    const { version, file } = this.registry.findBlob(name, sha256);
+    return { version, path: file.path, size: file.size };
+  }
+
+  /**
+   * The bytes of `/v1/{name}/blobs/sha256:{hex}`: the file is located by the index, then read like any `/files`
+   * read (same cache, single flight and bound), its version named by its content digest — a version with that
+   * digest holds exactly the same files, whichever one it resolves to.
+   */
+  async openBlob(name: string, sha256: string): Promise<PackFileBody & { path: string }> {
+    const { version, file } = this.registry.findBlob(name, sha256);
+    const body = await this.read(name, version.contentDigest, file.path, version, file.size);
+    return { ...body, path: file.path };
+  }
+
+  private async read(name: string, ref: string, path: string, version: PackVersion, size: number): Promise<PackFileBody> {
+    if (size > this.maxCachedFileBytes) return this.openLarge(name, ref, path);
     const key = cacheKey(version.archiveDigest, path);
     const cached = this.cache.get(key);
     if (cached) return { version, size: cached.length, body: cached };

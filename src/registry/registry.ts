@@ -15,7 +15,7 @@ import type { MetadataStore } from '../storage/metadata/store.js';
 import { stageUpload, type StagedUpload } from '../storage/staging.js';
 import { RegistryError } from './errors.js';
 import { versionMetadata } from './metadata.js';
-import { historyEvent, packDocument, packSummary, versionDocument } from './views.js';
+import { historyEvent, LOGO_FILE, logoUrl, packDocument, packSummary, versionDocument } from './views.js';
 
 // What the HTTP layer needs of storage, handed over here so that it reaches storage only through the registry.
 export type { ByteRange, OpenBlob } from '../storage/blobs/store.js';
@@ -56,6 +56,8 @@ export interface PushOptions {
   force?: boolean;
   message?: string;
   skipDigestCheck?: boolean;
+  /** Where the registry is reached (`https://host[:port]`): the answer's `logoUrl` is made absolute with it; none without. */
+  baseUrl?: string;
 }
 
 /** A staged upload, with the archive's inspection when it was inspected while staging (receiveUpload). */
@@ -191,6 +193,7 @@ export class Registry {
           rootPrefix: pack.rootPrefix,
           manifest: manifest.raw,
           files: pack.files,
+          details: { presets: pack.presets, schema: pack.schema, charts: pack.charts },
         };
         let id: number;
         if (existing) {
@@ -216,7 +219,7 @@ export class Registry {
       // After the commit: the document describes what the index now holds (it would rebuild this version).
       await this.persistAfterCommit(versionId);
       this.onPushStep('committed');
-      return this.versionDocumentOf(this.db.versionById(versionId) as VersionRecord);
+      return this.versionDocumentOf(this.db.versionById(versionId) as VersionRecord, options.baseUrl);
     } finally {
       this.unpin(upload.digest);
       // The new blob is unreferenced when the transaction refused; the old one may be after a force push.
@@ -269,7 +272,7 @@ export class Registry {
       layer: stringField(manifest, 'layer') ?? '',
       addonType: stringField(manifest, 'addonType') ?? null,
       cloudTypes: stringArrayField(manifest, 'cloudTypes'),
-      hasLogo: latest.files.some((file) => file.path === 'logo.png'),
+      hasLogo: latest.files.some((file) => file.path === LOGO_FILE.path),
       updatedAt: this.now().toISOString(),
     });
   }
@@ -334,44 +337,66 @@ export class Registry {
     return normalized ? this.db.versionByNormalized(name, normalized) : undefined;
   }
 
-  getVersion(name: string, ref: string): VersionDocument {
-    return this.versionDocumentOf(this.resolve(name, ref).record);
+  /** `baseUrl` (`https://host[:port]`, from the HTTP layer) makes `logoUrl` absolute; without it there is none. */
+  getVersion(name: string, ref: string, baseUrl?: string): VersionDocument {
+    return this.versionDocumentOf(this.resolve(name, ref).record, baseUrl);
   }
 
-  private versionDocumentOf(record: VersionRecord): VersionDocument {
-    return versionDocument(record, this.db.tagsOfVersion(record.id));
+  private versionDocumentOf(record: VersionRecord, baseUrl?: string): VersionDocument {
+    const document = versionDocument(record, this.db.tagsOfVersion(record.id));
+    const logo = baseUrl === undefined ? undefined : logoUrl(baseUrl, record.pack, record.files);
+    return logo === undefined ? document : { ...document, logoUrl: logo };
   }
 
-  getPack(name: string): PackDocument {
+  /** `baseUrl` as for getVersion: the pack's `logoUrl` is its highest version's logo. */
+  getPack(name: string, baseUrl?: string): PackDocument {
     assertPackName(name);
     const pack = this.db.pack(name);
     if (!pack) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
-    return packDocument(pack, this.versionsInOrder(name), this.db.tagsOfPack(name));
+    const versions = this.versionsInOrder(name);
+    const document = packDocument(pack, versions, this.db.tagsOfPack(name));
+    const latest = versions.find((version) => version.id === pack.latestVersionId);
+    const logo = baseUrl === undefined || !latest ? undefined : logoUrl(baseUrl, name, latest.files);
+    return logo === undefined ? document : { ...document, logoUrl: logo };
   }
 
   catalog(page: Page): PageOf<string> {
     return pageFrom(this.db.catalogPage(page.last, page.limit + 1), page.limit, (name) => name);
   }
 
-  listPacks(filter: PackFilter, page: Page): PageOf<PackSummary> {
+  /** `baseUrl` as for getVersion: each summary with a logo gets its `logoUrl` (one more query for the page). */
+  listPacks(filter: PackFilter, page: Page, baseUrl?: string): PageOf<PackSummary> {
     const records = this.db.packsPage(filter, page.last, page.limit + 1);
     const result = pageFrom(records, page.limit, (pack) => pack.name);
-    return { items: result.items.map(packSummary), next: result.next };
+    const withLogo = this.logoUrlsOf(result.items.map((pack) => pack.name), baseUrl);
+    return { items: result.items.map((pack) => withLogo(pack.name, packSummary(pack))), next: result.next };
+  }
+
+  /** Adds `logoUrl` to a list page's documents: the latest versions' logos, read in one query. */
+  private logoUrlsOf(names: readonly string[], baseUrl: string | undefined): <T extends PackSummary>(name: string, document: T) => T {
+    if (baseUrl === undefined) return (_name, document) => document;
+    const logos = new Map(this.db.latestFileOfPacks(names, LOGO_FILE.path).map((logo) => [logo.pack, logo.sha256]));
+    return (name, document) => {
+      const sha256 = logos.get(name);
+      const logo = sha256 === undefined ? undefined : logoUrl(baseUrl, name, [{ path: LOGO_FILE.path, sha256 }]);
+      return logo === undefined ? document : { ...document, logoUrl: logo };
+    };
   }
 
   /**
    * `listPacks` with each pack's versions and tags, as getPack shows them: two queries for the whole page (its
    * packs' versions, then their tags), never one per pack.
    */
-  listPacksExpanded(filter: PackFilter, page: Page): PageOf<ExpandedPackSummary> {
+  listPacksExpanded(filter: PackFilter, page: Page, baseUrl?: string): PageOf<ExpandedPackSummary> {
     const records = this.db.packsPage(filter, page.last, page.limit + 1);
     const result = pageFrom(records, page.limit, (pack) => pack.name);
     const names = result.items.map((pack) => pack.name);
     const versions = groupByPack<VersionEntryRecord>(this.db.versionEntriesOfPacks(names));
     const tags = groupByPack<PackTagRecord>(this.db.tagsOfPacks(names));
+    const withLogo = this.logoUrlsOf(names, baseUrl);
     const items = result.items.map((pack) => {
       const ordered = [...(versions.get(pack.name) ?? [])].sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
-      return packDocument(pack, ordered, tags.get(pack.name) ?? []);
+      return withLogo(pack.name, packDocument(pack, ordered, tags.get(pack.name) ?? []));
     });
     return { items, next: result.next };
   }
@@ -395,6 +420,20 @@ export class Registry {
   findFile(name: string, ref: string, path: string): { version: VersionRecord; file: PackFile } {
     const { record: version } = this.resolve(name, ref);
     return { version, file: fileOf(version, path) };
+  }
+
+  /**
+   * A file of any version of pack `name` by its SHA-256 (lower-case hex), from the index alone: the newest
+   * version listing it, and its entry. `/v1/{name}/blobs/sha256:{hex}` (a pack's logo, content-addressed).
+   */
+  findBlob(name: string, sha256: string): { version: VersionRecord; file: PackFile } {
+    assertPackName(name);
+    const version = SHA256_HEX.test(sha256) ? this.db.versionWithFile(name, sha256) : undefined;
+    const file = version?.files.find((candidate) => candidate.sha256 === sha256);
+    if (!version || !file) {
+      throw new RegistryError('BLOB_NOT_FOUND', `no version of pack ${name} has a file with SHA-256 ${sha256}`, { name, digest: `sha256:${sha256}` });
+    }
+    return { version, file };
   }
 
   /** One file of a version, streamed out of its archive; only paths the index lists are looked up. */
@@ -609,6 +648,8 @@ export class Registry {
 export function versionTag(version: string, group: string | null): string {
   return joinTag(version.replaceAll('+', '_'), group);
 }
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function fileOf(version: VersionRecord, path: string): PackFile {
   const file = version.files.find((candidate) => candidate.path === path);

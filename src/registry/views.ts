@@ -16,7 +16,42 @@ export function versionDocument(record: VersionRecord, tags: readonly TagRecord[
     pushedBy: record.pushedBy,
     message: record.message,
     pack: record.manifest,
+    ...versionFields(record),
     files: record.files,
+  };
+}
+
+/** The fields Palette keeps per version, from pack.json and from what the push read (record.details). */
+function versionFields(record: VersionRecord): Pick<
+  VersionDocument,
+  'displayName' | 'layer' | 'type' | 'group' | 'addonType' | 'addonSubType' | 'cloudTypes' | 'eol' | 'annotations' | 'kubeManifests' | 'charts' | 'presets' | 'schema'
+> {
+  const manifest = record.manifest;
+  const text = (key: string): string | null => {
+    const value = manifest[key];
+    return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+  };
+  const texts = (key: string): string[] => {
+    const value = manifest[key];
+    return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  };
+  const annotations = manifest.annotations;
+  const details = record.details;
+  return {
+    displayName: text('displayName') ?? record.pack,
+    layer: text('layer') ?? '',
+    type: text('type'),
+    group: record.group,
+    // As written, not trimmed: the list filters compare them exactly.
+    addonType: text('addonType') === null ? null : (manifest.addonType as string),
+    addonSubType: text('addonSubType') === null ? null : (manifest.addonSubType as string),
+    cloudTypes: texts('cloudTypes'),
+    eol: text('eol'),
+    annotations: typeof annotations === 'object' && annotations !== null && !Array.isArray(annotations) ? (annotations as Record<string, unknown>) : {},
+    kubeManifests: texts('kubeManifests'),
+    charts: details?.charts ?? texts('charts').map((path) => ({ path, name: null, version: null, appVersion: null })),
+    presets: details?.presets ?? null,
+    schema: details?.schema ?? null,
   };
 }
 
@@ -68,4 +103,29 @@ export function historyEvent(event: EventRecord): HistoryEvent {
     digest: event.digest,
     message: event.message,
   };
+}
+
+/** The file a pack's logo is (what `logo: true` means), and the type a browser is told it is. */
+export const LOGO_FILE = { path: 'logo.png', contentType: 'image/png' } as const;
+
+/**
+ * Pack names the blob route `/v1/{name}/blobs/…` cannot address: `/v1/packs/blobs/sha256:…` is already
+ * `GET /v1/packs/{name}/{ref}` (pack `blobs`, a digest reference), and `/v1/tokens/…` belongs to the token
+ * routes. Compared in lower case, as express matches routes. Such a pack's documents carry no `logoUrl`.
+ */
+export const NAMES_WITHOUT_BLOB_ROUTE: ReadonlySet<string> = new Set(['packs', 'tokens']);
+
+export function hasBlobRoute(name: string): boolean {
+  return !NAMES_WITHOUT_BLOB_ROUTE.has(name.toLowerCase());
+}
+
+/**
+ * `<baseUrl>/v1/{name}/blobs/sha256:<hex>?type=image/png` for a version whose files hold the logo, as
+ * Spectro Cloud's registries address logos; undefined without one. `baseUrl` comes from the HTTP layer.
+ */
+export function logoUrl(baseUrl: string, name: string, files: readonly { path: string; sha256: string }[]): string | undefined {
+  if (!hasBlobRoute(name)) return undefined;
+  const logo = files.find((file) => file.path === LOGO_FILE.path);
+  if (!logo) return undefined;
+  return `${baseUrl}/v1/${encodeURIComponent(name)}/blobs/sha256:${logo.sha256}?type=${LOGO_FILE.contentType}`;
 }

@@ -46,6 +46,16 @@ interface Snapshot {
   versions: Record<string, unknown>;
 }
 
+/**
+ * A document with its logoUrl's origin taken off: a restarted server listens on another port, and logoUrl is
+ * built from the request's host (no http.host here). The path and digest part must still be the same.
+ */
+function withLogoPath<T extends Record<string, unknown>>(document: T, server: RegistryProcess): T {
+  if (typeof document.logoUrl !== 'string') return document;
+  expect(document.logoUrl.startsWith(`${server.url}/v1/`)).toBe(true);
+  return { ...document, logoUrl: document.logoUrl.slice(server.url.length) };
+}
+
 /** Every pack document and every version document the API serves. */
 async function snapshot(server: RegistryProcess): Promise<Snapshot> {
   const api = as(server);
@@ -53,10 +63,10 @@ async function snapshot(server: RegistryProcess): Promise<Snapshot> {
   const packs: Snapshot['packs'] = {};
   const versions: Snapshot['versions'] = {};
   for (const name of catalog) {
-    const pack = (await api.get(`/v1/packs/${name}`).expect(200)).body;
+    const pack = withLogoPath((await api.get(`/v1/packs/${name}`).expect(200)).body as Record<string, unknown>, server);
     packs[name] = pack;
     for (const { version } of pack.versions as { version: string }[]) {
-      versions[`${name}:${version}`] = (await api.get(`/v1/packs/${name}/${version}`).expect(200)).body;
+      versions[`${name}:${version}`] = withLogoPath((await api.get(`/v1/packs/${name}/${version}`).expect(200)).body as Record<string, unknown>, server);
     }
   }
   return { catalog, packs, versions };

@@ -2,10 +2,11 @@ import type { IRouter, Request } from 'express';
 import type { CatalogPage, ExpandedPackList, PackList, RootAnswer } from '../../api/index.js';
 import { RegistryError } from '../../registry/errors.js';
 import type { Registry } from '../../registry/registry.js';
+import { baseUrlOf } from '../base-url.js';
 import { readPage, setNextLink } from '../pagination.js';
 import { singleQueryValue } from '../query.js';
 
-export function addCatalogRoutes(router: IRouter, registry: Registry): void {
+export function addCatalogRoutes(router: IRouter, registry: Registry, externalUrl?: string): void {
   // Clients call this to check their credentials (`packctl registry login`, Palette's "Validate").
   router.get('/v1/', (_req, res) => {
     res.json({} satisfies RootAnswer);
@@ -25,14 +26,16 @@ export function addCatalogRoutes(router: IRouter, registry: Registry): void {
       layer: filterValue(req, 'layer'),
       cloudType: filterValue(req, 'cloudType'),
       addonType: filterValue(req, 'addonType'),
+      group: filterValue(req, 'group'),
+      addonSubType: filterValue(req, 'addonSubType'),
     };
     if (expandsVersions(req)) {
-      const result = registry.listPacksExpanded(filter, page);
+      const result = registry.listPacksExpanded(filter, page, baseUrlOf(req, externalUrl));
       setNextLink(req, res, page, result);
       res.json({ packs: result.items } satisfies ExpandedPackList);
       return;
     }
-    const result = registry.listPacks(filter, page);
+    const result = registry.listPacks(filter, page, baseUrlOf(req, externalUrl));
     setNextLink(req, res, page, result);
     res.json({ packs: result.items } satisfies PackList);
   });

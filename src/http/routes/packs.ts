@@ -3,8 +3,9 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../../registry/errors.js';
 import type { ByteRange, Registry } from '../../registry/registry.js';
-import { requireAdmin } from '../authenticate.js';
-import { FILE_READ_RETRY_AFTER_SECONDS, PackFileReads, type PackFileBody } from '../file-reads.js';
+import { requireAdmin, requirePush } from '../authenticate.js';
+import { baseUrlOf } from '../base-url.js';
+import { FILE_READ_RETRY_AFTER_SECONDS, type PackFileBody, type PackFileReads } from '../file-reads.js';
 import { FILE_RESPONSE_HEADERS, packFileType } from '../file-types.js';
 import { chooseRange } from '../ranges.js';
 import { limitConcurrentUploads, readPushForm, receivePack } from '../upload.js';
@@ -12,16 +13,17 @@ import { limitConcurrentUploads, readPushForm, receivePack } from '../upload.js'
 export function addPackRoutes(
   router: IRouter,
   registry: Registry,
-  limits: { maxUploadSize: number; maxConcurrentUploads: number; maxConcurrentFileReads: number },
+  limits: { maxUploadSize: number; maxConcurrentUploads: number; externalUrl?: string | undefined },
+  files: PackFileReads,
 ): void {
   router.post(
     '/v1/packs',
-    requireAdmin,
+    requirePush,
     limitConcurrentUploads(limits.maxConcurrentUploads),
     receivePack((bytes, maxBytes) => registry.receiveUpload(bytes, maxBytes), limits.maxUploadSize),
     async (req, res) => {
       const form = readPushForm(req);
-      const version = await registry.push(form.upload, { ...form, user: userName(req.user) });
+      const version = await registry.push(form.upload, { ...form, user: userName(req.user), baseUrl: baseUrlOf(req, limits.externalUrl) });
       res
         .status(201)
         .location(`/v1/packs/${encodeURIComponent(version.name)}/${encodeURIComponent(version.version)}`)
@@ -30,11 +32,11 @@ export function addPackRoutes(
   );
 
   router.get('/v1/packs/:name', (req, res) => {
-    res.json(registry.getPack(req.params.name));
+    res.json(registry.getPack(req.params.name, baseUrlOf(req, limits.externalUrl)));
   });
 
   router.get('/v1/packs/:name/:ref', (req, res) => {
-    res.json(registry.getVersion(req.params.name, req.params.ref));
+    res.json(registry.getVersion(req.params.name, req.params.ref, baseUrlOf(req, limits.externalUrl)));
   });
 
   // Express answers HEAD with the GET handler and drops the body; the stream is then never opened.
@@ -80,7 +82,6 @@ export function addPackRoutes(
 
   // A pack's files come from whoever may push: served so that nothing in them can run (see file-types.ts),
   // and read out of their archives without letting a reader burn CPU at will (see file-reads.ts).
-  const files = new PackFileReads(registry, { maxConcurrent: limits.maxConcurrentFileReads });
   router.get('/v1/packs/:name/:ref/files/*path', async (req, res) => {
     // First, so that every answer of this route carries them, its errors included.
     for (const [header, value] of FILE_RESPONSE_HEADERS) res.setHeader(header, value);

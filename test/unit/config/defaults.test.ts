@@ -18,6 +18,7 @@ const contractDefaults: RegistryConfig = {
     },
     drainTimeoutMs: 30_000,
     trustedProxies: [],
+    externalUrl: undefined,
     timeouts: { handshakeMs: 10_000, headerMs: 20_000, requestMs: 900_000, idleMs: 120_000, lingerMs: 5_000 },
     maxConnections: 1024,
     tls: {

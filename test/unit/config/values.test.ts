@@ -153,7 +153,6 @@ reporting: {}
         'storage.cache',
         'storage.redirect',
         'http.secret',
-        'http.host',
         'http.prefix',
         'http.relativeurls',
         'http.http2',
@@ -167,7 +166,9 @@ reporting: {}
         'reporting',
       ]),
     );
-    expect(warnings).toHaveLength(18);
+    // `http.host` is not among them: it is this registry's key too (the origin in `logoUrl`).
+    expect(config.http.externalUrl).toBe('https://registry.example.com');
+    expect(warnings).toHaveLength(17);
     expect(warnings[0]).toMatch(/ignored$/);
   });
 
