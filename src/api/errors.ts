@@ -11,7 +11,12 @@ export interface ErrorDescription {
 
 export const ERROR_CATALOGUE = {
   UNAUTHORIZED: { status: 401, meaning: 'credentials are missing or wrong; the answer carries WWW-Authenticate: Basic' },
-  DENIED: { status: 403, meaning: 'the user is authenticated but may not write (not an admin)' },
+  DENIED: { status: 403, meaning: 'the user is authenticated but may not write (not an admin), or the token\'s scope does not allow it' },
+  TOKEN_EXPIRED: { status: 401, meaning: 'the access token has expired; create a new one' },
+  TOKEN_REVOKED: { status: 401, meaning: 'the access token was revoked' },
+  TOKEN_INVALID: { status: 400, meaning: 'a token request with a malformed name, an unknown scope or a malformed expiry' },
+  TOKEN_EXISTS: { status: 409, meaning: 'a token that is not revoked already has this name' },
+  TOKEN_NOT_FOUND: { status: 404, meaning: 'no token that is not revoked has this name' },
   NAME_INVALID: { status: 400, meaning: 'a pack name does not match the name pattern' },
   PACK_INVALID: { status: 400, meaning: 'the archive breaks the pack rules; one entry per problem found' },
   PACK_TOO_LARGE: { status: 413, meaning: 'the upload is larger than limits.maxuploadsize' },
@@ -24,6 +29,7 @@ export const ERROR_CATALOGUE = {
   TAG_AUTO: { status: 409, meaning: 'a parent tag, which only the server sets, moves and deletes' },
   VERSION_REQUIRED: { status: 400, meaning: 'a version delete named a tag: a version is deleted by its version or digest only' },
   FILE_NOT_FOUND: { status: 404, meaning: 'the version has no file at that path' },
+  BLOB_NOT_FOUND: { status: 404, meaning: 'no version of the pack has a file with that SHA-256, or the digest is not sha256:<64 hex>' },
   RANGE_INVALID: { status: 416, meaning: 'an unsatisfiable or malformed bytes= range' },
   PAGINATION_INVALID: { status: 400, meaning: 'n is not a whole number of at least 1, or last is malformed, or either is given twice' },
   QUERY_INVALID: { status: 400, meaning: 'a query parameter (a list filter, `expand`) is given more than once, or `expand` is not `versions`' },

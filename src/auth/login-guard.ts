@@ -73,6 +73,22 @@ export class LoginGuard {
     return this.verify(credentials, pair, client);
   }
 
+  /**
+   * A token's request: the token itself is judged by the caller (one HMAC, no queue); the failures of unknown
+   * tokens count against the client's address, the limit password guesses from it count against too. A known
+   * token (valid, expired or revoked: its secret is proven) is let through unless the address is locked, as a
+   * remembered password is — a 256-bit secret cannot be guessed, so this answers nobody's guesses.
+   */
+  judgeToken(known: boolean, clientAddress: () => string): LoginOutcome {
+    if (known && this.perAddress.idle) return ACCEPTED;
+    const client = throttleKeyOf(clientAddress());
+    if (known && !this.perAddress.isLocked(client)) return ACCEPTED;
+    const wait = this.perAddress.retryAfterSeconds(client);
+    if (wait > 0 || known) return { kind: 'throttled', scope: 'address', retryAfterSeconds: Math.max(1, wait) };
+    this.perAddress.recordFailure(client);
+    return REJECTED;
+  }
+
   private throttleOf(pair: string, client: string): LoginOutcome | undefined {
     const addressWait = this.perAddress.retryAfterSeconds(client);
     const userWait = this.perUser.retryAfterSeconds(pair);

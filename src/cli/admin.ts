@@ -50,7 +50,7 @@ function filesystemStorage(config: RegistryConfig, command: string, output: Outp
 }
 
 /** Run as root in the container (`docker exec`): give the storage to the server's user, and become it. */
-async function actAsServerUser(root: string): Promise<void> {
+export async function actAsServerUser(root: string): Promise<void> {
   const account = accountToBecome(process.env);
   if (!account) return;
   await chownTree(root, account);

@@ -11,6 +11,7 @@ import { createLogger } from './logger.js';
 import { accountToBecome, becomeAccount, chownFiles, chownTree } from './privileges.js';
 import type { PushStep } from '../registry/registry.js';
 import { startRegistry } from './serve.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './tokens.js';
 import { packageVersion } from './version.js';
 
 /** Exit codes: 2 for configuration and usage errors (nothing was started), 1 for failures at run time. */
@@ -125,6 +126,34 @@ htpasswd
   .option('-p, --password <password>', 'the password (visible in the process list: prefer --password-stdin)')
   .option('--password-stdin', 'read the password from standard input')
   .action(htpasswdAdd);
+
+const token = program.command('token').description('manage access tokens (for CI and clients: Bearer, or the password of any user)');
+token
+  .command('create')
+  .description('create a token and print it, once')
+  .argument('<name>')
+  .requiredOption('--scope <scope>', 'read (GET/HEAD), push (read + push and tag) or admin (everything)')
+  .option('--expires <lifetime>', 'a lifetime like 90d, 12h, 2w, 30m or 10s (default: never expires)')
+  .option('-c, --config <file>', 'configuration file naming the storage')
+  .action(async (name: string, options: { scope: string; expires?: string; config?: string }) => {
+    process.exitCode = await tokenCreateCommand(readConfig(options.config), name, options);
+  });
+token
+  .command('list')
+  .description('list the tokens: name, scope, created, expires, last used, status (never a secret)')
+  .option('--json', 'print the list as JSON')
+  .option('-c, --config <file>', 'configuration file naming the storage')
+  .action(async (options: { json?: boolean; config?: string }) => {
+    process.exitCode = await tokenListCommand(readConfig(options.config), options);
+  });
+token
+  .command('revoke')
+  .description('revoke a token; a running server refuses it within a second')
+  .argument('<name>')
+  .option('-c, --config <file>', 'configuration file naming the storage')
+  .action(async (name: string, options: { config?: string }) => {
+    process.exitCode = await tokenRevokeCommand(readConfig(options.config), name);
+  });
 
 program
   .command('reindex')

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
 import { LoginGuard } from '../auth/login-guard.js';
+import { TokenStore } from '../auth/tokens.js';
 import { VerificationQueue } from '../auth/verification-queue.js';
 import type { RegistryConfig } from '../config/schema.js';
 import { Db } from '../db/db.js';
@@ -21,7 +22,7 @@ import { CachedBlobStore } from '../storage/blobs/cache.js';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
 import { MemoryBlobStore } from '../storage/blobs/memory.js';
 import type { BlobStore } from '../storage/blobs/store.js';
-import { indexPath as indexPathIn } from '../storage/layout.js';
+import { indexPath as indexPathIn, tokenPaths } from '../storage/layout.js';
 import { StorageLock } from '../storage/lock.js';
 import { FilesystemMetadataStore } from '../storage/metadata/filesystem.js';
 import { MemoryMetadataStore } from '../storage/metadata/memory.js';
@@ -73,8 +74,11 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
 
   const { blobs, db, metadata, lock, indexIsNew } = await openStorage(config);
   let backfill: { stop(): Promise<void> } | undefined;
+  let tokens: TokenStore | undefined;
   const close = async () => {
     await backfill?.stop();
+    // Writes the tokens' "last used" times; before the lock goes, as every other write.
+    await tokens?.close();
     db.close();
     lock?.release();
     if (blobs instanceof MemoryBlobStore) await blobs.close();
@@ -94,6 +98,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
     await reconcileIndex({ db, blobs, metadata, indexIsNew, logger });
     const metrics = config.http.debug.prometheus.enabled ? new HttpMetrics(registry) : undefined;
     const auth = await openAuth(config, logger, announce);
+    if (auth.kind === 'htpasswd') tokens = auth.tokens;
     const app = createApp({
       registry,
       auth,
@@ -102,6 +107,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
       maxConcurrentUploads: config.limits.maxConcurrentUploads,
       maxConcurrentFileReads: config.limits.maxConcurrentFileReads,
       trustedProxies: config.http.trustedProxies,
+      externalUrl: config.http.externalUrl,
       logError: (error) => logger.error({ err: error }, 'request failed'),
       logger,
       metrics,
@@ -308,7 +314,17 @@ async function openAuth(config: RegistryConfig, logger: Logger, announce: (line:
     failuresPerAddress: limits.authFailuresPerAddress,
     windowMs: limits.authWindowMs,
   });
-  return { kind: 'htpasswd', guard, realm, admins };
+  if (config.auth.anonymousRead) logger.warn('auth.anonymous.read is on: anyone who can reach the registry may read it');
+  return { kind: 'htpasswd', guard, realm, admins, anonymousRead: config.auth.anonymousRead ?? false, tokens: await openTokens(config) };
+}
+
+/**
+ * Access tokens live beside the index, in a file of their own (never in index.db, which reindex rebuilds);
+ * with `storage: inmemory` in memory, gone with the process like everything else.
+ */
+async function openTokens(config: RegistryConfig): Promise<TokenStore> {
+  if (config.storage.kind === 'inmemory') return TokenStore.inMemory();
+  return TokenStore.open(tokenPaths(config.storage.rootDirectory));
 }
 
 function killAt(step: PushStep | undefined): ((reached: PushStep) => void) | undefined {

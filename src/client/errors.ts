@@ -53,6 +53,11 @@ export type ApiErrorEntry = Omit<ErrorEntry, 'code' | 'detail'> & { code: string
 export const EXIT_FOR_ERROR_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   UNAUTHORIZED: EXIT.AUTH,
   DENIED: EXIT.AUTH,
+  TOKEN_EXPIRED: EXIT.AUTH,
+  TOKEN_REVOKED: EXIT.AUTH,
+  TOKEN_INVALID: EXIT.USAGE,
+  TOKEN_EXISTS: EXIT.CONFLICT,
+  TOKEN_NOT_FOUND: EXIT.NOT_FOUND,
   // Refusals of a 400 that mean the command was called wrongly rather than that something failed.
   NAME_INVALID: EXIT.USAGE,
   TAG_INVALID: EXIT.USAGE,
@@ -65,6 +70,7 @@ export const EXIT_FOR_ERROR_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   PACK_NOT_FOUND: EXIT.NOT_FOUND,
   TAG_NOT_FOUND: EXIT.NOT_FOUND,
   FILE_NOT_FOUND: EXIT.NOT_FOUND,
+  BLOB_NOT_FOUND: EXIT.NOT_FOUND,
   NOT_FOUND: EXIT.NOT_FOUND,
   PACK_EXISTS: EXIT.CONFLICT,
   PACK_UNCHANGED: EXIT.CONFLICT,

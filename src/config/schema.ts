@@ -25,6 +25,11 @@ export interface RegistryConfig {
      * `linklocal`, `uniquelocal`); empty: the client is the socket's peer, whatever the headers say.
      */
     trustedProxies: string[];
+    /**
+     * `http.host` (Distribution's key): where clients reach the registry, `scheme://host[:port]` without a
+     * trailing slash, for the absolute URLs in documents (`logoUrl`); `undefined`: each request's own.
+     */
+    externalUrl: string | undefined;
     /** Against slow clients (slowloris): the TLS handshake, headers, the whole request, and a silent socket. */
     timeouts: { handshakeMs: number; headerMs: number; requestMs: number; idleMs: number; lingerMs: number };
     /** Open connections at once (TLS handshakes included); Node closes every one beyond at once. */
@@ -41,7 +46,14 @@ export interface RegistryConfig {
     debug: { addr?: ListenAddress; prometheus: { enabled: boolean; path: string } };
   };
   auth:
-    | { kind: 'htpasswd'; realm: string; path: string; admins: string[] }
+    | {
+        kind: 'htpasswd';
+        realm: string;
+        path: string;
+        admins: string[];
+        /** `auth.anonymous.read`: GET and HEAD under /v1 without credentials, as the reader `anonymous`; absent: off. */
+        anonymousRead?: true;
+      }
     | { kind: 'none' };
   limits: {
     maxUploadSize: number;
@@ -109,7 +121,6 @@ export const IGNORED_DISTRIBUTION_KEYS: readonly string[] = [
   'storage.maintenance.uploadpurging',
   'storage.filesystem.maxthreads',
   'http.secret',
-  'http.host',
   'http.prefix',
   'http.relativeurls',
   'http.http2',
@@ -336,6 +347,29 @@ const trustedProxy = z.preprocess(
   }),
 );
 
+/**
+ * `http.host`: an http(s) URL naming the registry's origin, as Distribution's `http.host` does
+ * (`https://registry.example.com`, `http://10.0.0.5:5000`). A path, query, fragment or user name is refused:
+ * this registry serves its API at `/v1/` of its origin, nowhere else. Kept in its normal form, without a slash.
+ */
+const externalUrl = z.preprocess(
+  numberAsString,
+  z.string().transform((value, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== ''
+      || url.pathname !== '/' || url.search !== '' || url.hash !== '' || /[?#]$/.test(value)) {
+      ctx.addIssue({ code: 'custom', message: `expected an http(s) URL of the registry's origin like "https://registry.example.com", got ${describeValue(value)}`, input: value });
+      return z.NEVER;
+    }
+    return url.origin;
+  }),
+);
+
 const version = z
   .unknown()
   .superRefine((value, ctx) => {
@@ -393,6 +427,7 @@ export const rawConfigSchema = section({
     draintimeout: duration.prefault('30s'),
     // Nobody by default: behind no proxy, a forwarded address is whatever the client chose to write.
     trustedproxies: z.preprocess(scalarAsList, z.array(trustedProxy)).default(() => []),
+    host: externalUrl.optional(),
     timeouts: section({
       // A TLS handshake takes milliseconds; a connection that has not finished one by then never will.
       handshake: duration.prefault('10s'),
@@ -435,6 +470,8 @@ export const rawConfigSchema = section({
   auth: selectorSection('auth', {
     htpasswd: htpasswdAuth.optional(),
     none: section({}).optional(),
+    // Palette's "no authentication" registries: reads without credentials; writes still need an admin.
+    anonymous: section({ read: z.boolean().default(false) }),
   }),
   limits: section({
     maxuploadsize: positiveInteger.default(DEFAULT_LIMITS.maxUploadSize),
@@ -506,6 +543,7 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
       headers: mergeHeaders(DEFAULT_HTTP_HEADERS, raw.http.headers),
       drainTimeoutMs: raw.http.draintimeout,
       trustedProxies: [...raw.http.trustedproxies],
+      externalUrl: raw.http.host,
       timeouts: {
         handshakeMs: raw.http.timeouts.handshake,
         headerMs: raw.http.timeouts.header,
@@ -530,7 +568,13 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
     auth:
       raw.auth.none !== undefined
         ? { kind: 'none' }
-        : { kind: 'htpasswd', realm: htpasswd.realm, path: absolute(htpasswd.path), admins: [...htpasswd.admins] },
+        : {
+            kind: 'htpasswd',
+            realm: htpasswd.realm,
+            path: absolute(htpasswd.path),
+            admins: [...htpasswd.admins],
+            ...(raw.auth.anonymous.read ? { anonymousRead: true as const } : {}),
+          },
     limits: {
       maxUploadSize: raw.limits.maxuploadsize,
       maxUnpackedSize: raw.limits.maxunpackedsize,

@@ -8,8 +8,11 @@ import { requestLogging } from './logging.js';
 import type { HttpMetrics } from './metrics.js';
 import { addCatalogRoutes } from './routes/catalog.js';
 import { addHealthRoutes } from './routes/health.js';
+import { PackFileReads } from './file-reads.js';
+import { addBlobRoutes } from './routes/blobs.js';
 import { addPackRoutes } from './routes/packs.js';
 import { addTagRoutes } from './routes/tags.js';
+import { addTokenRoutes } from './routes/tokens.js';
 import { countTraffic } from './traffic.js';
 
 export interface AppDependencies {
@@ -26,6 +29,11 @@ export interface AppDependencies {
    * is the client the failure limits count). Empty or absent: the socket's peer, whatever the headers say.
    */
   trustedProxies?: readonly string[];
+  /**
+   * `http.host`: where clients reach the registry (`https://registry.example.com`), for the absolute URLs in
+   * documents (`logoUrl`). Absent: the request's protocol and Host (see base-url.ts).
+   */
+  externalUrl?: string | undefined;
   /** Where unexpected errors are reported; they reach the client only as INTERNAL. */
   logError: (error: unknown) => void;
   /** One log line per request (see logging.ts); none when absent. */
@@ -61,8 +69,13 @@ export function createApp(deps: AppDependencies): Express {
   // enters and leaves again was a measurable share of a small download's CPU.
   // Tags before packs: `/v1/packs/{name}/tags` and `/history` must not be read as `{ref}`.
   addTagRoutes(app, deps.registry);
-  addCatalogRoutes(app, deps.registry);
-  addPackRoutes(app, deps.registry, deps);
+  if (deps.auth.kind === 'htpasswd' && deps.auth.tokens) addTokenRoutes(app, deps.auth.tokens);
+  addCatalogRoutes(app, deps.registry, deps.externalUrl);
+  // One reader for /files and /blobs: one cache, one bound on archives searched at once (file-reads.ts).
+  const files = new PackFileReads(deps.registry, { maxConcurrent: deps.maxConcurrentFileReads });
+  addPackRoutes(app, deps.registry, deps, files);
+  // After the pack routes: `/v1/packs/blobs/sha256:…` is pack `blobs` by digest (see routes/blobs.ts).
+  addBlobRoutes(app, files);
 
   app.use((req, res) => {
     sendError(res, new RegistryError('NOT_FOUND', `no such endpoint: ${req.method} ${req.path}`));

@@ -46,20 +46,21 @@ export async function moveDurably(finishedFile: string, target: string): Promise
 
 /**
  * Write to a temporary file beside the target (`.<random>.tmp`, see layout.ts), fsync it, rename it over the
- * target, fsync the folder: a reader sees the old text or the new, whole.
+ * target, fsync the folder: a reader sees the old text or the new, whole. `mode` applies to a new file (the
+ * process umask may remove bits, never add them).
  */
-export async function writeAtomically(path: string, text: string): Promise<void> {
+export async function writeAtomically(path: string, text: string, mode = 0o644): Promise<void> {
   const folder = dirname(path);
   const temporary = join(folder, temporaryFileName());
   let handle;
   try {
     await mkdir(folder, { recursive: true });
-    handle = await open(temporary, 'wx', 0o644);
+    handle = await open(temporary, 'wx', mode);
   } catch (error) {
     if (!isNotFound(error)) throw error;
     // The folder was emptied and removed between mkdir and open (the last other version went): once more.
     await mkdir(folder, { recursive: true });
-    handle = await open(temporary, 'wx', 0o644);
+    handle = await open(temporary, 'wx', mode);
   }
   try {
     await handle.writeFile(text, 'utf8');

@@ -6,6 +6,9 @@
 //     registry.lock                     StorageLock (lock.ts): held by a server, a reindex or a gc while it runs
 //     index.db  (-wal, -shm)            the SQLite index (db/): a cache of what follows, rebuilt from it by reindex
 //     index.db.reindex-<pid>            an index being rebuilt; renamed over index.db when it is whole
+//     tokens.json                       access tokens (auth/tokens.ts): names, scopes, keyed hashes — never in
+//                                       index.db, which reindex rebuilds; gc and reindex leave it alone
+//     tokens.key                        the server key the token hashes are made with (0600, created once)
 //     uploads/<uuid>.tar.gz             uploads being received (staging.ts); they become blobs by a rename
 //     uploads/.health-<pid>             the probe /health writes and removes (FilesystemBlobStore.check)
 //     blobs/sha256/<xx>/<hex>           archives, named by the SHA-256 of their bytes; <xx> = the first two hex
@@ -22,6 +25,8 @@ export const LOCK_FILE = 'registry.lock';
 export const INDEX_FILE = 'index.db';
 const REINDEX_PREFIX = `${INDEX_FILE}.reindex-`;
 export const UPLOADS_FOLDER = 'uploads';
+export const TOKENS_FILE = 'tokens.json';
+export const TOKEN_KEY_FILE = 'tokens.key';
 export const BLOBS_FOLDER = 'blobs/sha256';
 export const METADATA_FOLDER = 'metadata';
 const METADATA_SUFFIX = '.json';
@@ -37,6 +42,11 @@ export function lockPath(root: string): string {
 
 export function indexPath(root: string): string {
   return storagePath(root, INDEX_FILE);
+}
+
+/** The access tokens and the key their hashes are made with (see auth/tokens.ts). */
+export function tokenPaths(root: string): { tokens: string; key: string } {
+  return { tokens: storagePath(root, TOKENS_FILE), key: storagePath(root, TOKEN_KEY_FILE) };
 }
 
 /** Where `reindex` builds the new index before renaming it over the old one. */

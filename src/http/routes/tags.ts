@@ -3,7 +3,7 @@ import type { HistoryPage, TagEntry, TagList } from '../../api/index.js';
 import type { Registry } from '../../registry/registry.js';
 import { RegistryError } from '../../registry/errors.js';
 import { tagEntry } from '../../registry/views.js';
-import { requireAdmin } from '../authenticate.js';
+import { requirePush } from '../authenticate.js';
 import { readPage, setNextLink } from '../pagination.js';
 
 /** Tags and history: `tags` and `history` are reserved tag labels, so these paths never meet a `{ref}`. */
@@ -13,7 +13,7 @@ export function addTagRoutes(router: IRouter, registry: Registry): void {
     res.json({ tags: tags.map(tagEntry) } satisfies TagList);
   });
 
-  router.put('/v1/packs/:name/tags/:tag', requireAdmin, express.json({ limit: '16kb' }), async (req, res) => {
+  router.put('/v1/packs/:name/tags/:tag', requirePush, express.json({ limit: '16kb' }), async (req, res) => {
     const { name, tag } = req.params as { name: string; tag: string };
     const reference = (req.body as { reference?: unknown } | undefined)?.reference;
     if (typeof reference !== 'string' || reference === '') {
@@ -24,7 +24,7 @@ export function addTagRoutes(router: IRouter, registry: Registry): void {
     res.status(result.created ? 201 : 200).json(tagEntry(result.tag) satisfies TagEntry);
   });
 
-  router.delete('/v1/packs/:name/tags/:tag', requireAdmin, async (req, res) => {
+  router.delete('/v1/packs/:name/tags/:tag', requirePush, async (req, res) => {
     const { name, tag } = req.params as { name: string; tag: string };
     await registry.deleteTag(name, tag, req.user?.name ?? 'anonymous');
     res.status(204).end();

@@ -1,0 +1,107 @@
+// `pack-registry token create|list|revoke`: access tokens in the storage's token file (auth/tokens.ts). A
+// running server picks up a change within a second, so these need no stop, unlike reindex.
+import { mkdir } from 'node:fs/promises';
+import { TokenError, TokenStore, type TokenInfo } from '../auth/tokens.js';
+import type { RegistryConfig } from '../config/schema.js';
+import { tokenPaths } from '../storage/layout.js';
+import { actAsServerUser, stdio, type Output } from './admin.js';
+
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+async function openStore(config: RegistryConfig, command: string, output: Output): Promise<TokenStore | undefined> {
+  if (config.auth.kind !== 'htpasswd') {
+    output.err(`token ${command}: auth is "none": every caller is an admin, tokens would mean nothing`);
+    return undefined;
+  }
+  if (config.storage.kind !== 'filesystem') {
+    output.err(`token ${command}: the storage is "inmemory": tokens live in the server's memory; manage them over HTTP (/v1/tokens)`);
+    return undefined;
+  }
+  const root = config.storage.rootDirectory;
+  await mkdir(root, { recursive: true });
+  // In the image, as the server's user: a token file root made and kept would be unreadable to the server.
+  await actAsServerUser(root);
+  return TokenStore.open(tokenPaths(root));
+}
+
+/** Known refusals (a taken name, an unknown one) are one line and exit 1; usage mistakes exit 2. */
+async function run(command: string, output: Output, work: (store: TokenStore) => Promise<void>, config: RegistryConfig): Promise<number> {
+  const store = await openStore(config, command, output);
+  if (!store) return EXIT_USAGE;
+  try {
+    await work(store);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    output.err(`token ${command}: ${error.message}`);
+    return error.code === 'TOKEN_INVALID' ? EXIT_USAGE : EXIT_FAILURE;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Prints only the secret on stdout (so `TOKEN=$(pack-registry token create …)` works), the rest on stderr. */
+export async function tokenCreateCommand(
+  config: RegistryConfig,
+  name: string,
+  options: { scope: string; expires?: string },
+  output: Output = stdio,
+): Promise<number> {
+  return run(
+    'create',
+    output,
+    async (store) => {
+      const { token, info } = await store.create({ name, scope: options.scope, expires: options.expires });
+      output.out(token);
+      output.err(`Created the token "${info.name}" (scope ${info.scope}, ${info.expires ? `expires ${info.expires}` : 'never expires'}).`);
+      output.err('The token above is shown only this once. Use it as the password of any user name, or as "Authorization: Bearer <token>".');
+    },
+    config,
+  );
+}
+
+export async function tokenListCommand(config: RegistryConfig, options: { json?: boolean }, output: Output = stdio): Promise<number> {
+  return run(
+    'list',
+    output,
+    async (store) => {
+      const tokens = store.list();
+      if (options.json) {
+        output.out(JSON.stringify({ tokens }, null, 2));
+        return;
+      }
+      for (const line of tokenTable(tokens)) output.out(line);
+    },
+    config,
+  );
+}
+
+export async function tokenRevokeCommand(config: RegistryConfig, name: string, output: Output = stdio): Promise<number> {
+  return run(
+    'revoke',
+    output,
+    async (store) => {
+      await store.revoke(name);
+      output.out(`Revoked the token "${name}"; a running server refuses it within a second.`);
+    },
+    config,
+  );
+}
+
+/** NAME SCOPE CREATED EXPIRES LAST USED STATUS, in aligned columns; never a secret (none is kept). */
+export function tokenTable(tokens: readonly TokenInfo[], now = Date.now()): string[] {
+  const rows = [
+    ['NAME', 'SCOPE', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'],
+    ...tokens.map((token) => [
+      token.name,
+      token.scope,
+      token.created,
+      token.expires ?? 'never',
+      token.lastUsed ?? 'never',
+      token.revoked ? `revoked ${token.revoked}` : token.expires && Date.parse(token.expires) <= now ? 'expired' : 'active',
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+}
