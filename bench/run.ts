@@ -127,12 +127,12 @@ async function main(): Promise<void> {
     const oursStorage = join(scratch, 'storage', 'ours');
     if (packs && (pushes || downloads)) {
       await withTarget(
-        () => startOurs({ entry, storageDir: oursStorage, htpasswd: htpasswdOf(OURS_COST), certificate }),
+        () => startOurs({ entry, storageDir: oursStorage, htpasswd: htpasswdOf(OURS_COST), certificate, env: options.serverEnv }),
         (target) => pushAndDownload(target, ours, packs, scale, options.load, { push: pushes, download: downloads }),
       );
       if (downloads) {
         await withTarget(
-          () => startOurs({ entry, storageDir: oursStorage, htpasswd: htpasswdOf(PEERS_COST), certificate }),
+          () => startOurs({ entry, storageDir: oursStorage, htpasswd: htpasswdOf(PEERS_COST), certificate, env: options.serverEnv }),
           (target) => pushAndDownload(target, oursSameCost, packs, { ...scale, largeConcurrency: [] }, options.load, { push: false, download: true, stored: true }),
         );
       }

@@ -13,6 +13,8 @@ export interface BenchOptions {
   tsx: boolean;
   /** A compiled server to run instead of compiling src/ (a kept run's build/dist, edited to try a change). */
   serverBuild?: string;
+  /** Extra REGISTRY_* variables for our server (`--server-env=REGISTRY_AUTH_ANONYMOUS_READ=true,...`): a setting's cost. */
+  serverEnv: Record<string, string>;
   write: boolean;
   keep: boolean;
   scale: Scale;
@@ -77,13 +79,14 @@ const QUICK: Scale = {
   hashRuns: 2,
 };
 
-const USAGE = `usage: npm run bench -- [--quick] [--peers] [--only=${SECTIONS.join(',')}] [--rounds=N] [--duration=SECONDS] [--tsx | --server-build=DIR] [--no-write] [--keep]
+const USAGE = `usage: npm run bench -- [--quick] [--peers] [--only=${SECTIONS.join(',')}] [--rounds=N] [--duration=SECONDS] [--tsx | --server-build=DIR] [--server-env=REGISTRY_X=V,...] [--no-write] [--keep]
   --quick      tiny data and 1 s runs, for working on the harness (results are not written to bench/results)
   --peers      also run CNCF Distribution and Verdaccio (installed on demand) and print ratios
   --only       run only these sections (profile runs only when named here or with --profile)
   --profile    add CPU profiles of the server (node --cpu-prof) for downloads, a 50 MB push and catalog pages
   --rounds     measured runs per load configuration, figures are medians (default 3; quick 1)
   --duration   seconds per measured run (default 3; quick 1)
+  --server-env REGISTRY_* variables for our server, comma-separated (e.g. REGISTRY_AUTH_ANONYMOUS_READ=true)
   --tsx        run the server through tsx instead of compiled JavaScript
   --server-build=DIR  run this compiled server (DIR = build/dist of a run kept with --keep, edited by hand to
                measure a change before making it in src/) instead of compiling src/
@@ -97,7 +100,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (!match?.[1]) throw new Error(`unknown argument ${arg}\n${USAGE}`);
     flags.set(match[1], match[2] ?? 'true');
   }
-  const known = new Set(['quick', 'peers', 'only', 'profile', 'rounds', 'duration', 'tsx', 'server-build', 'no-write', 'keep', 'help']);
+  const known = new Set(['quick', 'peers', 'only', 'profile', 'rounds', 'duration', 'tsx', 'server-build', 'server-env', 'no-write', 'keep', 'help']);
   for (const flag of flags.keys()) if (!known.has(flag)) throw new Error(`unknown option --${flag}\n${USAGE}`);
   if (flags.has('help')) {
     process.stdout.write(`${USAGE}\n`);
@@ -126,8 +129,20 @@ export function parseOptions(argv: string[]): BenchOptions {
     load: { durationSec: number('duration', quick ? 1 : 3), warmupSec: quick ? 0.5 : 1, rounds: Math.round(number('rounds', quick ? 1 : 3)) },
     tsx: flags.has('tsx'),
     serverBuild: flags.get('server-build'),
+    serverEnv: parseServerEnv(flags.get('server-env')),
     write: !quick && !flags.has('no-write'),
     keep: flags.has('keep'),
     scale: quick ? QUICK : FULL,
   };
+}
+
+/** `REGISTRY_A=1,REGISTRY_B=x` → variables; only REGISTRY_* names, so the flag cannot change anything else. */
+function parseServerEnv(value: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (value ?? '').split(',').filter((item) => item !== '')) {
+    const match = /^(REGISTRY_[A-Z0-9_]+)=(.*)$/.exec(pair);
+    if (!match?.[1]) throw new Error(`--server-env: ${pair} is not REGISTRY_NAME=value`);
+    env[match[1]] = match[2] ?? '';
+  }
+  return env;
 }

@@ -19,6 +19,8 @@ export interface OursOptions {
   /** Write a V8 CPU profile into this folder when the server stops (`node --cpu-prof`). */
   cpuProfileDir?: string;
   label?: string;
+  /** Extra REGISTRY_* variables (`--server-env`). */
+  env?: Record<string, string>;
 }
 
 export interface OursTarget extends Target {
@@ -37,6 +39,7 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
     REGISTRY_HTTP_TLS_CERTIFICATE: options.certificate.certPath,
     REGISTRY_HTTP_TLS_KEY: options.certificate.keyPath,
     REGISTRY_LOG_LEVEL: 'warn',
+    ...options.env,
   });
   const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const child = spawnChild('pack-registry', process.execPath, [...profiling, ...options.entry.nodeArgs, 'serve'], { env, cwd: REPO_ROOT });
