@@ -1,10 +1,9 @@
 import type { IRouter, Response } from 'express';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../../registry/errors.js';
 import { hasBlobRoute } from '../../registry/views.js';
 import { FILE_READ_RETRY_AFTER_SECONDS, type PackFileReads } from '../file-reads.js';
 import { FILE_RESPONSE_HEADERS, packFileType } from '../file-types.js';
+import { sendStream } from './packs.js';
 
 /**
  * `?type=` may only choose among raster images a browser decodes without running anything (what /files serves
@@ -89,12 +88,3 @@ function setBlobHeaders(res: Response, path: string, imageType: string | undefin
   res.setHeader('Content-Length', String(size));
 }
 
-/** Stream a body; a client that goes away mid-download is not an error worth more than closing the stream. */
-async function sendStream(res: Response, body: Readable): Promise<void> {
-  try {
-    await pipeline(body, res);
-  } catch (error) {
-    if (res.destroyed || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
-    throw error;
-  }
-}

@@ -130,7 +130,7 @@ function userName(user: Express.User | undefined): string {
 }
 
 /** Stream a body; a client that goes away mid-download is not an error worth more than closing the stream. */
-async function sendStream(res: Response, body: Readable): Promise<void> {
+export async function sendStream(res: Response, body: Readable): Promise<void> {
   try {
     await pipeline(body, res);
   } catch (error) {
