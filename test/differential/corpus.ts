@@ -2,7 +2,7 @@
 // with the rule it gets); `UNUSUAL` ones are odd but read alike by every reader, and must be accepted.
 // Every archive holds a valid pack in the folder `pack/`, so only the construct under test decides.
 import { gzipSync } from 'node:zlib';
-import { BLOCK, MAGIC, TAR_END, entry, file, gnuLong, header, packEntries, pax, tarGz, writeChecksum } from './raw-tar-writer.js';
+import { BLOCK, MAGIC, TAR_END, entry, file, gnuLong, header, packEntries, pax, tarGz, writeChecksum } from '../helpers/tar-header.js';
 
 export interface CraftedArchive {
   name: string;

@@ -18,7 +18,7 @@ import { normalizeArchivePath } from '../../src/packs/names.js';
 import type { ArchiveLimits, InspectedPack, InspectionResult } from '../../src/packs/types.js';
 import { HOSTILE, UNUSUAL } from './corpus.js';
 import { honestArchives } from './honest.js';
-import { BLOCK, MAGIC, TAR_END, file, gnuLong, packEntries, pax, writeChecksum } from './raw-tar-writer.js';
+import { BLOCK, MAGIC, TAR_END, file, gnuLong, packEntries, pax, writeChecksum } from '../helpers/tar-header.js';
 import { bsdtarReader, gnuTarReader, goReader, missingTools, pythonReader, type ListedEntry, type Listing, type Reader } from './readers.js';
 
 const LIMITS: ArchiveLimits = { maxEntries: 10_000, maxUnpackedSize: 64 * 1024 * 1024 };

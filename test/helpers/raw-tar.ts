@@ -1,8 +1,11 @@
 // A tar writer that writes exactly the headers it is told to, for archives no honest tool would write
 // (symlinks, `../x`, devices, control characters, lying sizes) and for byte-exact archives such as the
-// Helm chart .tgz files of sample packs.
+// Helm chart .tgz files of sample packs. Its header blocks come from tar-header.ts, the header-level writer.
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { TAR_END, header, padding, paxRecord } from './tar-header.js';
+
+export { TAR_END } from './tar-header.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -35,62 +38,49 @@ const TYPE_FLAGS: Record<RawEntryType, string> = {
   fifo: '6',
 };
 
-const BLOCK = 512;
 const MAX_OCTAL_SIZE = 0o77777777777;
 
-function writeOctal(block: Buffer, offset: number, width: number, value: number): void {
-  block.write(`${value.toString(8).padStart(width - 1, '0')}\0`, offset, width, 'ascii');
-}
-
-/** Sizes beyond 8 GiB use the base-256 form GNU tar writes (first byte 0x80). */
-function writeSize(block: Buffer, value: number): void {
-  if (value <= MAX_OCTAL_SIZE) {
-    writeOctal(block, 124, 12, value);
-    return;
-  }
-  block[124] = 0x80;
+/** Sizes beyond 8 GiB in the base-256 form GNU tar writes (first byte 0x80); octal below. */
+function sizeField(value: number): number | Buffer {
+  if (value <= MAX_OCTAL_SIZE) return value;
+  const field = Buffer.alloc(12);
+  field[0] = 0x80;
   let rest = BigInt(value);
-  for (let index = 124 + 11; index > 124; index--) {
-    block[index] = Number(rest & 0xffn);
+  for (let index = 11; index > 0; index--) {
+    field[index] = Number(rest & 0xffn);
     rest >>= 8n;
   }
+  return field;
 }
 
-/** One ustar header block, checksum included. */
-function headerBlock(fields: { name: Buffer; typeflag: string; size: number; linkpath?: string; mtime?: Date; mode?: number }): Buffer {
-  const block = Buffer.alloc(BLOCK);
-  fields.name.copy(block, 0, 0, Math.min(100, fields.name.length));
-  writeOctal(block, 100, 8, fields.mode ?? (fields.typeflag === '5' ? 0o755 : 0o644));
-  writeOctal(block, 108, 8, 1000);
-  writeOctal(block, 116, 8, 1000);
-  writeSize(block, fields.size);
-  writeOctal(block, 136, 12, Math.floor((fields.mtime ?? new Date('2024-01-01T00:00:00Z')).getTime() / 1000));
-  block.write(fields.typeflag, 156, 1, 'latin1');
-  if (fields.linkpath) block.write(fields.linkpath, 157, 100, 'utf8');
-  block.write('ustar\u000000', 257, 8, 'latin1');
-  block.write('test', 265, 32, 'ascii');
-  block.write('test', 297, 32, 'ascii');
-  block.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-  return block;
+interface HeaderFields {
+  name: Buffer;
+  typeflag: string;
+  size: number;
+  linkpath?: string;
+  mtime?: Date;
+  mode?: number;
+}
+
+/** One ustar header block, checksum included (the header-level writer of tar-header.ts, with this file's defaults). */
+function headerBlock(fields: HeaderFields): Buffer {
+  return header({
+    name: fields.name,
+    typeflag: fields.typeflag,
+    size: sizeField(fields.size),
+    ...(fields.mode === undefined ? {} : { mode: fields.mode }),
+    mtime: Math.floor((fields.mtime ?? new Date('2024-01-01T00:00:00Z')).getTime() / 1000),
+    ...(fields.linkpath ? { linkname: fields.linkpath } : {}),
+    uname: 'test',
+    gname: 'test',
+  });
 }
 
 /** The zero bytes that fill an entry's body up to a whole 512-byte block. */
-export function tarPadding(size: number): Buffer {
-  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
-}
-
-function paxRecord(key: string, value: string): string {
-  const text = ` ${key}=${value}\n`;
-  let length = Buffer.byteLength(text) + 1;
-  while (String(length).length + Buffer.byteLength(text) !== length) length = String(length).length + Buffer.byteLength(text);
-  return `${length}${text}`;
-}
+export const tarPadding = padding;
 
 function paxHeader(path: string, records: Record<string, string>): Buffer {
-  const body = Buffer.from(Object.entries(records).map(([key, value]) => paxRecord(key, value)).join(''), 'utf8');
+  const body = Buffer.concat(Object.entries(records).map(([key, value]) => paxRecord(key, value)));
   const name = Buffer.from(`PaxHeader/${path.split('/').pop() ?? 'x'}`.slice(0, 99), 'utf8');
   return Buffer.concat([headerBlock({ name, typeflag: 'x', size: body.length }), body, tarPadding(body.length)]);
 }
@@ -106,21 +96,18 @@ export function rawTarEntries(entries: RawEntry[]): Buffer {
     if (!entry.rawPath && (pathBytes.length > 99 || pathBytes.length !== entry.path.length)) pax['path'] = entry.path;
     if (Object.keys(pax).length > 0) parts.push(paxHeader(entry.path, pax));
     const typeflag = entry.typeflag ?? TYPE_FLAGS[entry.type ?? 'file'];
-    const header: Parameters<typeof headerBlock>[0] = {
+    const fields: HeaderFields = {
       name: entry.rawPath ?? (pathBytes.length > 99 ? pathBytes.subarray(0, 99) : pathBytes),
       typeflag,
       size: entry.size ?? body.length,
     };
-    if (entry.linkpath !== undefined) header.linkpath = entry.linkpath;
-    if (entry.mtime !== undefined) header.mtime = entry.mtime;
-    if (entry.mode !== undefined) header.mode = entry.mode;
-    parts.push(headerBlock(header), body, tarPadding(body.length));
+    if (entry.linkpath !== undefined) fields.linkpath = entry.linkpath;
+    if (entry.mtime !== undefined) fields.mtime = entry.mtime;
+    if (entry.mode !== undefined) fields.mode = entry.mode;
+    parts.push(headerBlock(fields), body, tarPadding(body.length));
   }
   return Buffer.concat(parts);
 }
-
-/** Two zero blocks: the end-of-archive marker. */
-export const TAR_END = Buffer.alloc(2 * BLOCK);
 
 /** A .tar.gz written header by header, so tests can build archives no honest tool would write. */
 export async function buildRawTarGz(entries: RawEntry[]): Promise<Buffer> {

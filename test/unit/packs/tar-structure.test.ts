@@ -8,7 +8,7 @@ import { inspectArchive } from '../../../src/packs/archive.js';
 import { TarStructureCheck } from '../../../src/packs/tar-structure.js';
 import { PROBLEM_RULES, type ArchiveLimits, type InspectionResult } from '../../../src/packs/types.js';
 import { HOSTILE, UNUSUAL } from '../../differential/corpus.js';
-import { BLOCK, TAR_END, file, packEntries, pax, tarGz } from '../../differential/raw-tar-writer.js';
+import { BLOCK, TAR_END, file, packEntries, pax, tarGz } from '../../helpers/tar-header.js';
 
 const LIMITS: ArchiveLimits = { maxEntries: 10_000, maxUnpackedSize: 64 * 1024 * 1024 };
 

@@ -1,6 +1,7 @@
 // A tar writer that sets every byte of a header as told: magic and version, prefix field, base-256
 // numbers, checksums, GNU long names, PAX global and extended headers with any records. Used to build
-// the constructs tar readers disagree on; the defaults give a plain ustar header.
+// the constructs tar readers disagree on (test/differential), and under raw-tar.ts's entry-level writer; the
+// defaults give a plain ustar header.
 import { gzipSync } from 'node:zlib';
 
 export const BLOCK = 512;
