@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs the tar readers that test/differential compares the registry's verdicts with: Go (its
-# archive/tar is what Palette reads packs with), bsdtar (libarchive), GNU tar and Python 3, all from
-# Debian. Idempotent and quiet: apt-get runs only when one of them is missing, and prints only on failure.
+# Installs the real components the test tiers run against, each only when it is missing:
+# - the tar readers test/differential compares the registry's verdicts with: Go (its archive/tar is what
+#   Palette reads packs with), bsdtar (libarchive), GNU tar and Python 3, from Debian;
+# - Debian's chromium for the web UI tests (test/browser), driven by playwright-core;
+# - Debian's postgresql (initdb, pg_ctl) for the PostgreSQL index tests, which start their own server;
+# - moto's S3 server (pip install "moto[server]") for the S3 storage tests, which start `moto_server`.
+# Idempotent and quiet: apt-get and pip run only when something is missing, and print only on failure.
 set -euo pipefail
 
 packages=()
@@ -9,27 +13,38 @@ command -v go >/dev/null 2>&1 || packages+=(golang-go)
 command -v bsdtar >/dev/null 2>&1 || packages+=(libarchive-tools)
 tar --version 2>/dev/null | grep -q 'GNU tar' || packages+=(tar)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
-
-if [ "${#packages[@]}" -eq 0 ]; then
-  exit 0
-fi
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+# Debian installs the server binaries under /usr/lib/postgresql/<major>/bin, off the PATH.
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || packages+=(postgresql)
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
-  if ! command -v sudo >/dev/null 2>&1; then
-    echo "install-test-tools: root is needed to install ${packages[*]}" >&2
-    exit 1
-  fi
   sudo=(sudo)
 fi
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-# The Go lister is built with CGO_ENABLED=0: no C compiler is needed, so no recommends.
-if ! { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"; } >"$log" 2>&1; then
-  cat "$log" >&2
-  echo "install-test-tools: could not install ${packages[*]}" >&2
-  exit 1
+
+if [ "${#packages[@]}" -gt 0 ]; then
+  if [ "${#sudo[@]}" -gt 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "install-test-tools: root is needed to install ${packages[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # The Go lister is built with CGO_ENABLED=0: no C compiler is needed, so no recommends.
+  if ! { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "install-test-tools: could not install ${packages[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-tools: installed ${packages[*]}"
 fi
-echo "install-test-tools: installed ${packages[*]}"
+
+if ! command -v moto_server >/dev/null 2>&1; then
+  if ! python3 -m pip install --quiet "moto[server]" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo 'install-test-tools: could not install moto[server] with pip' >&2
+    exit 1
+  fi
+  echo 'install-test-tools: installed moto[server]'
+fi
