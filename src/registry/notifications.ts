@@ -143,23 +143,30 @@ export class NotificationDispatcher {
     headers.set(DELIVERY_HEADER, delivery.deliveryId);
     headers.set(EVENT_HEADER, eventIdOf(delivery));
     if (endpoint.secret !== undefined) headers.set(SIGNATURE_HEADER, signBody(endpoint.secret, delivery.body));
+    // A controller and a timer of our own, not AbortSignal.any([AbortSignal.timeout(…), …]): Node 20 may
+    // collect such a composite signal's timeout while the request waits, and a hung receiver then holds the
+    // endpoint's worker for ever (seen in test/notifications).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, endpoint.timeoutMs);
+    const onStop = () => controller.abort();
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
     try {
-      const response = await fetch(endpoint.url, {
-        method: 'POST',
-        body: delivery.body,
-        headers,
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(endpoint.timeoutMs), this.stopping.signal]),
-      });
+      const response = await fetch(endpoint.url, { method: 'POST', body: delivery.body, headers, redirect: 'manual', signal: controller.signal });
       // The answer's body means nothing to us; cancelling it frees the connection.
       await response.body?.cancel().catch(() => {});
       if (response.status >= 200 && response.status < 300) return undefined;
       return `the receiver answered ${response.status}`;
     } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'TimeoutError') return `no answer within ${endpoint.timeoutMs} ms`;
+      if (timedOut) return `no answer within ${endpoint.timeoutMs} ms`;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       return cause?.code ?? cause?.message ?? (error as Error).message;
+    } finally {
+      clearTimeout(timer);
+      this.stopping.signal.removeEventListener('abort', onStop);
     }
   }
 
