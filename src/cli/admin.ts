@@ -197,7 +197,9 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
         if (serverRunning && !dryRun) {
           output.err('gc: a server runs on this storage: retention is left to it (set retention.schedule), or stop it and run gc again');
         } else {
-          const registry = new Registry({ db, blobs, metadata, limits: { maxEntries: 1, maxUnpackedSize: 1 } });
+          // Its deletions are queued for the webhooks like any other; the server sends them when it starts.
+          const notificationEndpoints = config.notifications.endpoints.filter((endpoint) => !endpoint.disabled).map((endpoint) => endpoint.name);
+          const registry = new Registry({ db, blobs, metadata, limits: { maxEntries: 1, maxUnpackedSize: 1 }, notificationEndpoints });
           retention = await applyRetention(db, registry, rules, { dryRun, now: new Date() });
         }
       }

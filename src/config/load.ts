@@ -343,7 +343,8 @@ function describeIssue(issue: z.core.$ZodIssue, whereFrom: (path: readonly Prope
   if (issue.code === 'unrecognized_keys') {
     const parent = issue.path.map(String);
     return issue.keys.map((key) => {
-      const path = [...parent, key];
+      // The issue's own path for the key's name: a list index stays a number (`endpoints[3].url`).
+      const path = [...issue.path, key];
       return { key: formatKeyPath(path), message: unknownKeyReason(parent, key) + whereFrom(path) };
     });
   }

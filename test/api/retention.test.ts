@@ -82,4 +82,21 @@ describe('retention in pack-registry gc', () => {
     expect(await gcCommand(registry.config, { dryRun: true, json: true }, again.output)).toBe(0);
     expect((JSON.parse(again.out.join('\n')) as { retention: RetentionReport }).retention.items).toEqual([]);
   });
+
+  it('is applied by the server itself every retention.schedule', async () => {
+    const registry = await createTestApp({ env: { REGISTRY_RETENTION_SCHEDULE: '100ms', REGISTRY_RETENTION_KEEPLAST: '1' } });
+    await pushArchive(registry, await version('hello-universe', '1.0.0')).expect(201);
+    await pushArchive(registry, await version('hello-universe', '1.1.0')).expect(201);
+    const deadline = Date.now() + 20_000;
+    let versions: string[] = [];
+    while (Date.now() < deadline) {
+      const pack = (await registry.get('/v1/packs/hello-universe').auth(READER.user, READER.password).expect(200)).body as PackDocument;
+      versions = pack.versions.map((entry) => entry.version);
+      if (versions.length === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(versions).toEqual(['1.1.0']);
+    const feed = (await registry.get('/v1/events').auth(READER.user, READER.password).expect(200)).body as ChangePage;
+    expect(feed.events.at(-1)).toMatchObject({ action: 'delete', version: '1.0.0', user: 'retention' });
+  });
 });
