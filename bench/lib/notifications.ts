@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ServerEntry } from './build.js';
+import { processTreeCpuMs } from './cpu.js';
 import type { Certificate, HtpasswdFile } from './credentials.js';
 import { startOurs } from './ours.js';
 import type { BenchPack } from './packs.js';
@@ -38,8 +39,11 @@ async function startReceiver(answer: 'now' | 'slow' | 'hang'): Promise<Receiver>
   return receiver;
 }
 
+/** A push series' figures and the server's CPU time per push over it (deliveries running meanwhile included). */
+type Measured = PushFigures & { cpuMsPerPush: number };
+
 export interface NotificationFigures {
-  sizes: { label: string; without: PushFigures; with: PushFigures }[];
+  sizes: { label: string; without: Measured; with: Measured }[];
   delivered: { now: number; slow: number; hung: number };
 }
 
@@ -68,8 +72,12 @@ export async function measureNotificationPushes(options: {
         label: name,
       });
       try {
-        const figures = new Map<string, PushFigures>();
-        for (const size of options.series) figures.set(size.label, await measurePushes(target, size.packs));
+        const figures = new Map<string, Measured>();
+        for (const size of options.series) {
+          const cpuBefore = processTreeCpuMs(target.pid);
+          const pushes = await measurePushes(target, size.packs);
+          figures.set(size.label, { ...pushes, cpuMsPerPush: (processTreeCpuMs(target.pid) - cpuBefore) / size.packs.length });
+        }
         return figures;
       } finally {
         await target.stop();
@@ -78,7 +86,7 @@ export async function measureNotificationPushes(options: {
     const without = await run('notifications-none', {});
     const withEndpoints = await run('notifications-three', { REGISTRY_NOTIFICATIONS_ENDPOINTS: endpoints });
     return {
-      sizes: options.series.map((size) => ({ label: size.label, without: without.get(size.label) as PushFigures, with: withEndpoints.get(size.label) as PushFigures })),
+      sizes: options.series.map((size) => ({ label: size.label, without: without.get(size.label) as Measured, with: withEndpoints.get(size.label) as Measured })),
       delivered: { now: receivers.now.requests, slow: receivers.slow.requests, hung: receivers.hung.requests },
     };
   } finally {
@@ -93,13 +101,14 @@ export function renderNotifications(report: Report, figures: NotificationFigures
     `${fmtMs(size.without.medianMs)} (${fmt(size.without.minMs)}–${fmt(size.without.maxMs)})`,
     `${fmtMs(size.with.medianMs)} (${fmt(size.with.minMs)}–${fmt(size.with.maxMs)})`,
     fmtRatio(size.with.medianMs, size.without.medianMs),
+    `${fmt(size.without.cpuMsPerPush)} ms → ${fmt(size.with.cpuMsPerPush)} ms`,
   ]);
   report.section(
     'Notifications',
     'Wall time of one push, median (min–max), on a server without webhook endpoints and on one with three: one receiver ' +
       'answering at once, one after 200 ms, one that never answers (timeout 60 s, so it stays hung for the whole run). ' +
       'Same run, one server at a time. Deliveries are decoupled from the push (an outbox row per endpoint in the push\'s transaction).',
-    table(['pack', 'pushes', 'no endpoints', '3 endpoints (1 hung)', 'with / without'], rows),
+    table(['pack', 'pushes', 'no endpoints', '3 endpoints (1 hung)', 'with / without', 'server CPU per push (deliveries included)'], rows),
     `Requests the receivers got during the run: at once ${figures.delivered.now}, slow ${figures.delivered.slow}, hung ${figures.delivered.hung} ` +
       '(the hung one holds its first delivery; later ones wait behind it, by design: one in flight per endpoint, in order).',
   );
