@@ -136,7 +136,8 @@ export class Registry {
     this.onAfterCommitError = options.onAfterCommitError ?? (() => {});
     this.notificationEndpoints = options.notificationEndpoints ?? [];
     this.onChangeQueued = options.onChangeQueued ?? (() => {});
-    this.downloads = new DownloadCounter(this.db, () => this.now().getTime());
+    // Date.now unless a clock was given: a download must not allocate a Date to be counted.
+    this.downloads = new DownloadCounter(this.db, options.now ? () => this.now().getTime() : Date.now);
   }
 
   get uploadDir(): string {
