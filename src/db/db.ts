@@ -535,10 +535,16 @@ export class Db {
       WHERE id > ? ORDER BY id LIMIT ?`).all(afterId, limit) as FeedRecord[];
   }
 
-  /** Drop feed entries older than `before` (ISO time); later cursors stay valid, earlier ones expire. */
+  /**
+   * Drop feed entries older than `before` (ISO time); later cursors stay valid, earlier ones expire. The newest
+   * entry always stays: it carries the highest id given into a reindex's copy (copyDurableStateFrom), so the
+   * rebuilt index never gives an id again.
+   */
   pruneFeed(before: string): number {
     return this.sqlite.transaction(() => {
-      const newest = this.maintenanceStatement('SELECT max(id) AS id FROM feed WHERE at < ?').get(before) as { id: number | null };
+      const newest = this.maintenanceStatement('SELECT max(id) AS id FROM feed WHERE at < ? AND id < (SELECT max(id) FROM feed)').get(before) as {
+        id: number | null;
+      };
       if (newest.id === null) return 0;
       const removed = this.maintenanceStatement('DELETE FROM feed WHERE id <= ?').run(newest.id).changes;
       this.maintenanceStatement(`UPDATE feed_state SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) WHERE key = 'pruned_through'`).run(newest.id);

@@ -98,20 +98,31 @@ describe('GET /v1/events', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('expires a cursor the feed was pruned past (changefeed.maxage)', async () => {
+  it('expires a cursor the feed was pruned past (changefeed.maxage), and never gives a pruned id again, even after a reindex', async () => {
     const dir = await makeTempDir();
+    const env = { REGISTRY_CHANGEFEED_MAXAGE: '10ms' };
     let registry = await createTestApp({ dir });
     const start = (await feed(registry)).next;
     await pushArchive(registry, await version('1.0.0')).expect(201);
+    const afterFirst = (await feed(registry)).next;
+    await pushArchive(registry, await version('1.1.0')).expect(201);
     const latest = (await feed(registry)).next;
     await registry.stop();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    // The server prunes at start (and hourly).
-    registry = await createTestApp({ dir, env: { REGISTRY_CHANGEFEED_MAXAGE: '10ms' } });
+    // The server prunes at start (and hourly); the newest event always stays.
+    registry = await createTestApp({ dir, env });
     const refused = await registry.get(`/v1/events?since=${start}`).auth(READER.user, READER.password).expect(410);
     expect(refused.body.errors[0]).toMatchObject({ code: 'CURSOR_EXPIRED', detail: { since: start, head: latest } });
     // A cursor at or after the pruned part still reads on.
+    expect((await feed(registry, `?since=${afterFirst}`)).events.map((event) => event.version)).toEqual(['1.1.0']);
     expect(await feed(registry, `?since=${latest}`)).toEqual({ events: [], next: latest });
+    await registry.stop();
+
+    // A reindex carries the pruned feed over: the next event still comes after `latest`.
+    expect(await reindexCommand(registry.config, quiet)).toBe(0);
+    registry = await createTestApp({ dir, env });
+    await pushArchive(registry, await version('1.2.0')).expect(201);
+    expect((await feed(registry, `?since=${latest}`)).events.map((event) => event.version)).toEqual(['1.2.0']);
     await registry.destroy();
     await rm(dir, { recursive: true, force: true });
   });
