@@ -53,15 +53,37 @@ retention:
     const error = loadError({
       env: {
         REGISTRY_NOTIFICATIONS_ENDPOINTS:
-          '[{name: a, url: "ftp://x/"}, {name: b, url: "https://u:p@x/"}, {name: a, url: "https://x/"}, {name: c, url: "https://x/", ignoredmediatypes: []}]',
+          '[{name: a, url: "ftp://x/"}, {name: b, url: "https://u:p@x/"}, {name: a, url: "https://x/"}, {name: c, url: "https://x/", retries: 3}]',
       },
     });
     expect(error.problems.map((problem) => problem.key)).toEqual([
       'notifications.endpoints[0].url',
       'notifications.endpoints[1].url',
-      'notifications.endpoints[3].ignoredmediatypes',
+      'notifications.endpoints[3].retries',
       'notifications.endpoints[2].name',
     ]);
     expect(error.problems[0]?.message).toMatch(/http\(s\) URL/);
+  });
+
+  it("accepts Distribution's per-endpoint filters with a warning: there are no media types here to filter", () => {
+    const file = writeConfigFile(`
+notifications:
+  events: {includereferences: true}
+  endpoints:
+    - name: alistener
+      url: https://mylistener.example.com/event
+      timeout: 500ms
+      threshold: 5
+      backoff: 1s
+      ignoredmediatypes: [application/octet-stream]
+      ignore: {mediatypes: [application/octet-stream], actions: [pull]}
+`);
+    const { config, warnings } = load({ file });
+    expect(config.notifications.endpoints.map((endpoint) => [endpoint.name, endpoint.threshold, endpoint.timeoutMs])).toEqual([['alistener', 5, 500]]);
+    expect(warnings.map((warning) => warning.slice(0, warning.indexOf(':')))).toEqual([
+      'notifications.events',
+      'notifications.endpoints[0].ignoredmediatypes',
+      'notifications.endpoints[0].ignore',
+    ]);
   });
 });
