@@ -27,7 +27,11 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(behaviour: (request: ReceivedRequest, index: number) => Answer = () => 204): Promise<WebhookReceiver> {
+/** `port`: listen there (a receiver coming back where a test's earlier one was); 0, the default: a free port. */
+export async function startWebhookReceiver(
+  behaviour: (request: ReceivedRequest, index: number) => Answer = () => 204,
+  port = 0,
+): Promise<WebhookReceiver> {
   let answer = behaviour;
   const received: ReceivedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -53,7 +57,7 @@ export async function startWebhookReceiver(behaviour: (request: ReceivedRequest,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
   let closed: Promise<void> | undefined;
   const close = () => {

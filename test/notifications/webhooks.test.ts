@@ -146,6 +146,22 @@ describe('webhook deliveries', () => {
     await until(admin, (answer) => (answer.body as DeadLetterPage).deadLetters.length === 0);
   });
 
+  it('keeps retrying a receiver that refuses connections, and delivers once it is back', async () => {
+    const gone = await startWebhookReceiver();
+    const port = Number(new URL(gone.url).port);
+    await gone.close();
+    const registry = await createTestApp({ env: endpoints([{ name: 'down', url: gone.url, backoff: '50ms', maxbackoff: '100ms', threshold: 1000 }]) });
+    await pushArchive(registry, await version('1.0.0')).expect(201);
+    await pushArchive(registry, await version('1.1.0')).expect(201);
+    // Several refused attempts go by (50 ms, then every 100 ms); nothing is given up on.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const none = (await registry.get('/v1/notifications/deadletters').auth(ADMIN.user, ADMIN.password).expect(200)).body as DeadLetterPage;
+    expect(none.deadLetters).toEqual([]);
+    const back = await startWebhookReceiver(() => 204, port);
+    const delivered = await back.waitForRequests(2);
+    expect(delivered.map((received) => eventOf(received)?.version)).toEqual(['1.0.0', '1.1.0']);
+  });
+
   it('sends everything again after the server is killed in the middle of a delivery (at least once, same delivery id)', async () => {
     const receiver = await startWebhookReceiver(() => 'hang');
     const dir = await makeTempDir();
