@@ -15,6 +15,7 @@ import { send } from './lib/http.js';
 import { chooseLoadClient } from './lib/load.js';
 import { loadPath, pushUntimed } from './lib/scenarios.js';
 import { parseOptions, type BenchOptions } from './lib/options.js';
+import { measureNotificationPushes, renderNotifications, type NotificationFigures } from './lib/notifications.js';
 import { startOurs } from './lib/ours.js';
 import { buildPackSeries, type BenchPack } from './lib/packs.js';
 import { busyMs, hotFunctions, hotModules, inclusiveSourceFunctions, nowUs, readProfile, type Window } from './lib/profile.js';
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     const loadClient = await chooseLoadClient();
     if (loadClient.note) report.note(loadClient.note);
     const ctx: Context = { options, scratch, certificate, htpasswd, entry, report };
-    const needPacks = (['push', 'download', 'ceiling', 'profile'] as const).some((name) => sections.has(name));
+    const needPacks = (['push', 'download', 'ceiling', 'notifications', 'profile'] as const).some((name) => sections.has(name));
     const packs = needPacks ? await buildPacks(ctx) : undefined;
     const pushes = sections.has('push');
     const downloads = sections.has('download');
@@ -136,6 +137,20 @@ async function main(): Promise<void> {
           (target) => pushAndDownload(target, oursSameCost, packs, { ...scale, largeConcurrency: [] }, options.load, { push: false, download: true, stored: true }),
         );
       }
+    }
+
+    // ---- ours: push latency with webhook endpoints configured, one of them hung
+    let notifications: NotificationFigures | undefined;
+    if (sections.has('notifications') && packs) {
+      log('notifications: pushes without and with three webhook endpoints (one hung)');
+      const archives = join(scratch, 'archives');
+      const series = await Promise.all(
+        scale.pushSizes.slice(0, 2).map(async (size) => ({
+          label: size.label,
+          packs: await buildPackSeries(archives, `${size.name}-notify`, size.bytes, scale.notificationPushRuns),
+        })),
+      );
+      notifications = await measureNotificationPushes({ entry, scratch, htpasswd: htpasswdOf(OURS_COST), certificate, env: options.serverEnv, series });
     }
 
     // ---- ours: catalog and list pages over a directly seeded index
@@ -363,6 +378,7 @@ async function main(): Promise<void> {
     renderCatalog(report, scale, all, queries);
     renderColdStart(report, all);
     renderReindex(report, reindex, reindexSeedMs);
+    if (notifications) renderNotifications(report, notifications);
     renderProfiles(report, profiles);
 
     const header = [

@@ -2,7 +2,7 @@
 import { KB, MB } from './stats.js';
 import type { LoadSettings } from './load.js';
 
-export const SECTIONS = ['push', 'download', 'catalog', 'coldstart', 'reindex', 'ceiling', 'profile'] as const;
+export const SECTIONS = ['push', 'download', 'catalog', 'coldstart', 'reindex', 'ceiling', 'notifications', 'profile'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -43,6 +43,8 @@ export interface Scale {
   /** Starts over the largest seeded index: each reads every metadata document, so fewer. */
   coldStartRunsLargeIndex: number;
   hashRuns: number;
+  /** Pushes per size for the notifications row (with and without webhook endpoints). */
+  notificationPushRuns: number;
 }
 
 const FULL: Scale = {
@@ -63,6 +65,7 @@ const FULL: Scale = {
   coldStartRuns: 5,
   coldStartRunsLargeIndex: 2,
   hashRuns: 5,
+  notificationPushRuns: 15,
 };
 
 /** For building and debugging the harness: every step runs, on small data and for a second or so. */
@@ -77,6 +80,7 @@ const QUICK: Scale = {
   coldStartRuns: 2,
   coldStartRunsLargeIndex: 1,
   hashRuns: 2,
+  notificationPushRuns: 3,
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--peers] [--only=${SECTIONS.join(',')}] [--rounds=N] [--duration=SECONDS] [--tsx | --server-build=DIR] [--server-env=REGISTRY_X=V,...] [--no-write] [--keep]

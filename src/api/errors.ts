@@ -32,6 +32,11 @@ export const ERROR_CATALOGUE = {
   BLOB_NOT_FOUND: { status: 404, meaning: 'no version of the pack has a file with that SHA-256, or the digest is not sha256:<64 hex>' },
   RANGE_INVALID: { status: 416, meaning: 'an unsatisfiable or malformed bytes= range' },
   PAGINATION_INVALID: { status: 400, meaning: 'n is not a whole number of at least 1, or last is malformed, or either is given twice' },
+  CURSOR_INVALID: { status: 400, meaning: 'a change-feed cursor (since) or limit is malformed, or given twice' },
+  CURSOR_EXPIRED: {
+    status: 410,
+    meaning: 'the change-feed cursor is older than the feed keeps, or from a feed since rebuilt: resync from the catalog, then follow from detail.head',
+  },
   QUERY_INVALID: { status: 400, meaning: 'a query parameter (a list filter, `expand`) is given more than once, or `expand` is not `versions`' },
   TOO_MANY_REQUESTS: { status: 429, meaning: 'too many failed logins for this user from this address, or from this address; wait for Retry-After' },
   TOO_MANY_LOGINS: { status: 503, meaning: 'limits.maxqueuedlogins password checks are already waiting; retry after Retry-After' },

@@ -4,6 +4,12 @@ export { ERROR_CATALOGUE, ERROR_CODES, isErrorCode, type ErrorBody, type ErrorCo
 export { DEFAULT_LIMITS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits.js';
 export type {
   CatalogPage,
+  ChangeEvent,
+  ChangePage,
+  DeadLetter,
+  DeadLetterPage,
+  DeadLetterRetry,
+  DownloadStatistics,
   ExpandedPackList,
   ExpandedPackSummary,
   HealthAnswer,
@@ -19,4 +25,5 @@ export type {
   TagList,
   VersionDocument,
   VersionEntry,
+  WebhookBody,
 } from './wire.js';

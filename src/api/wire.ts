@@ -54,6 +54,8 @@ export interface VersionDocument {
   /** schema.yaml as written (checked at push); null likewise. */
   schema: string | null;
   files: readonly PackFileEntry[];
+  /** Pulls of the archive (counted in memory, written every few seconds: may lag a few seconds behind). */
+  downloads: DownloadStatistics;
   /**
    * When the version has a logo (`logo.png`): the absolute URL of its bytes,
    * `<base>/v1/{name}/blobs/sha256:<hex>?type=image/png`, as Spectro Cloud's registries give it.
@@ -90,6 +92,14 @@ export interface VersionEntry {
   size: number;
   pushedAt: string;
   pushedBy: string;
+  downloads: DownloadStatistics;
+}
+
+/** How often a version's archive was downloaded (GET .../archive answered 200, or 206 from byte 0) and when last. */
+export interface DownloadStatistics {
+  count: number;
+  /** null: never (or not since the counts were last written). */
+  lastPulledAt: string | null;
 }
 
 /** A tag as the pack document, the tag list and a tag write answer show it. */
@@ -103,6 +113,8 @@ export interface TagEntry {
 /** `GET /v1/packs/{name}`: the summary plus every version (ascending precedence) and tag. */
 export interface PackDocument extends PackSummary {
   versions: readonly VersionEntry[];
+  /** The sum over the pack's versions; `lastPulledAt` the latest of theirs. */
+  downloads: DownloadStatistics;
   tags: readonly TagEntry[];
 }
 
@@ -151,4 +163,60 @@ export interface HistoryEvent {
 /** `GET /v1/packs/{name}/history`, newest first and paginated. */
 export interface HistoryPage {
   events: readonly HistoryEvent[];
+}
+
+/**
+ * One change of the registry as the change feed (`GET /v1/events`) and the webhooks carry it. Fields that do
+ * not apply to the action are null (a tag for a push, a digest for a tag removal).
+ */
+export interface ChangeEvent {
+  /** Opaque cursor of this event: `GET /v1/events?since=<id>` answers what came after it. */
+  id: string;
+  action: HistoryAction;
+  pack: string;
+  version: string | null;
+  tag: string | null;
+  /** The version's content digest. */
+  digest: string | null;
+  user: string;
+  at: string;
+  message: string | null;
+}
+
+/** `GET /v1/events?since=&limit=`: the changes after `since`, oldest first. */
+export interface ChangePage {
+  events: readonly ChangeEvent[];
+  /** The cursor to ask with next: the last event's id, or `since` itself when nothing new came. */
+  next: string;
+}
+
+/**
+ * A webhook's body (POST to each `notifications.endpoints[].url`): Distribution's envelope, one event per
+ * delivery. Headers: X-Pack-Registry-Delivery (the same on every retry), X-Pack-Registry-Event,
+ * X-Pack-Registry-Signature (`sha256=<hex HMAC-SHA256 of the body>` with the endpoint's secret).
+ */
+export interface WebhookBody {
+  events: readonly [ChangeEvent];
+}
+
+/** A delivery the registry gave up on (`GET /v1/notifications/deadletters`, admins only). */
+export interface DeadLetter {
+  /** Pages go on from the id of the last one seen (`?last=`). */
+  id: number;
+  endpoint: string;
+  deliveryId: string;
+  event: ChangeEvent;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  deadAt: string;
+}
+
+export interface DeadLetterPage {
+  deadLetters: readonly DeadLetter[];
+}
+
+/** `POST /v1/notifications/deadletters/retry[?endpoint=]`: how many went back into the queue. */
+export interface DeadLetterRetry {
+  retried: number;
 }

@@ -14,6 +14,8 @@ import {
   type GarbageTally,
   type GcReport,
 } from '../registry/maintenance.js';
+import { Registry } from '../registry/registry.js';
+import { applyRetention, type RetentionReport } from '../registry/retention.js';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
 import { renameDurably } from '../storage/fs.js';
 import { indexPath as indexPathIn, listedMetadataKey, reindexPath } from '../storage/layout.js';
@@ -127,6 +129,13 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
         `${report.userTags} user tag${plural(report.userTags)}`,
     );
     output.out('history: one push event per version was restored; earlier tag changes and deletions are not in the storage');
+    if (report.carried) {
+      const { feed, deliveries, downloads } = report.carried;
+      output.out(`carried over from the current index: ${feed} change-feed event${plural(feed)} (cursors stay valid), ` +
+        `${deliveries} webhook deliver${deliveries === 1 ? 'y' : 'ies'}, download counts of ${downloads} version${plural(downloads)}`);
+    } else {
+      output.out('the change feed starts anew (no current index to carry it from): clients holding a cursor resync from the catalog');
+    }
     return 0;
   } finally {
     lock.release();
@@ -152,8 +161,11 @@ export interface GcCommandOptions {
 }
 
 /**
- * `pack-registry gc [--dry-run]`: remove blobs nothing references, metadata documents without a blob and
- * stale staging files, and report what was (or would be) freed.
+ * `pack-registry gc [--dry-run]`: apply the retention rules (when any sets a limit), then remove blobs nothing
+ * references, metadata documents without a blob and stale staging files, and report what was (or would be)
+ * freed. Retention removes versions only while no server runs on the storage: the server's index caches and
+ * its webhooks belong to it (`retention.schedule` lets the server apply the rules itself). A dry run lists
+ * what retention would remove in any case.
  */
 export async function gcCommand(config: RegistryConfig, options: GcCommandOptions, output: Output = stdio): Promise<number> {
   const storage = filesystemStorage(config, 'gc', output);
@@ -178,16 +190,44 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
         return EXIT_FAILURE;
       }
       const blobs = await FilesystemBlobStore.open(root);
+      let retention: RetentionReport | undefined;
+      const rules = config.retention.rules;
+      const retentionSetsLimits = rules.some((rule) => rule.keepLast !== undefined || rule.keepWithinMs !== undefined);
+      if (db && retentionSetsLimits) {
+        if (serverRunning && !dryRun) {
+          output.err('gc: a server runs on this storage: retention is left to it (set retention.schedule), or stop it and run gc again');
+        } else {
+          // Its deletions are queued for the webhooks like any other; the server sends them when it starts.
+          const notificationEndpoints = config.notifications.endpoints.filter((endpoint) => !endpoint.disabled).map((endpoint) => endpoint.name);
+          const registry = new Registry({ db, blobs, metadata, limits: { maxEntries: 1, maxUnpackedSize: 1 }, notificationEndpoints });
+          retention = await applyRetention(db, registry, rules, { dryRun, now: new Date() });
+        }
+      }
       const report = await collectGarbage({ root, db, blobs, metadata, dryRun, serverRunning });
-      if (options.json) output.out(JSON.stringify(report, null, 2));
-      else for (const line of describeGc(root, report)) output.out(line);
-      return 0;
+      if (options.json) output.out(JSON.stringify(retention ? { ...report, retention } : report, null, 2));
+      else {
+        if (retention) for (const line of describeRetention(retention)) output.out(line);
+        for (const line of describeGc(root, report)) output.out(line);
+      }
+      for (const failure of retention?.failed ?? []) output.err(`gc: retention could not remove ${failure.pack}:${failure.version}: ${failure.reason}`);
+      return retention && retention.failed.length > 0 ? EXIT_FAILURE : 0;
     } finally {
       db?.close();
     }
   } finally {
     lock?.release();
   }
+}
+
+export function describeRetention(report: RetentionReport): string[] {
+  const verb = report.dryRun ? 'would remove' : 'removed';
+  const lines = [`retention${report.dryRun ? ' (dry run: nothing is removed)' : ''}:`];
+  for (const item of report.items) {
+    lines.push(`  ${verb} ${item.pack}:${item.version} (${item.bytes} bytes; pushed ${item.pushedAt}; rule ${item.rule})`);
+  }
+  const count = report.items.length;
+  lines.push(`retention ${verb} ${count} version${plural(count)}, ${report.totalBytes} bytes (${humanBytes(report.totalBytes)})`);
+  return lines;
 }
 
 export function describeGc(root: string, report: GcReport): string[] {

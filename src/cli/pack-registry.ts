@@ -166,7 +166,7 @@ program
 
 program
   .command('gc')
-  .description('remove blobs, metadata documents and staging files that nothing references, and report what was freed')
+  .description('apply the retention rules (retention), then remove blobs, metadata documents and staging files that nothing references, and report what was (or would be) removed')
   .argument('[config]', 'a Distribution-style YAML configuration file')
   .option('--dry-run', 'only report what would be removed')
   .option('--json', 'print the report as JSON')

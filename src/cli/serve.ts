@@ -17,7 +17,9 @@ import { listen, type ListeningServer } from '../http/server.js';
 import { RequestDrain } from '../http/shutdown.js';
 import { loadTlsMaterial } from '../http/tls.js';
 import { backfillMetadata, hasMetadata, rebuildIndex } from '../registry/maintenance.js';
+import { NotificationDispatcher } from '../registry/notifications.js';
 import { Registry, type PushStep } from '../registry/registry.js';
+import { applyRetention } from '../registry/retention.js';
 import { CachedBlobStore } from '../storage/blobs/cache.js';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
 import { MemoryBlobStore } from '../storage/blobs/memory.js';
@@ -75,7 +77,11 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
   const { blobs, db, metadata, lock, indexIsNew } = await openStorage(config);
   let backfill: { stop(): Promise<void> } | undefined;
   let tokens: TokenStore | undefined;
+  let dispatcher: NotificationDispatcher | undefined;
+  let background: { stop(): Promise<void> } | undefined;
   const close = async () => {
+    await background?.stop();
+    await dispatcher?.stop();
     await backfill?.stop();
     // Writes the tokens' "last used" times; before the lock goes, as every other write.
     await tokens?.close();
@@ -83,9 +89,12 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
     lock?.release();
     if (blobs instanceof MemoryBlobStore) await blobs.close();
   };
+  const endpoints = config.notifications.endpoints.filter((endpoint) => !endpoint.disabled);
   try {
     const registry = new Registry({
       db,
+      notificationEndpoints: endpoints.map((endpoint) => endpoint.name),
+      onChangeQueued: () => dispatcher?.wake(),
       // Memory blobs are in memory already; only the filesystem gains from a cache of small blobs.
       blobs: blobs instanceof FilesystemBlobStore ? new CachedBlobStore(blobs) : blobs,
       limits: { maxEntries: config.limits.maxEntries, maxUnpackedSize: config.limits.maxUnpackedSize },
@@ -97,6 +106,17 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
     });
     await reconcileIndex({ db, blobs, metadata, indexIsNew, logger });
     const metrics = config.http.debug.prometheus.enabled ? new HttpMetrics(registry) : undefined;
+    dispatcher = new NotificationDispatcher(db, endpoints, {
+      onAttempt: (endpoint, outcome, seconds, error) => {
+        metrics?.observeDelivery(endpoint, outcome, seconds);
+        if (outcome === 'failed') logger.warn({ endpoint, error }, 'webhook delivery failed; it will be retried');
+        if (outcome === 'dead') logger.error({ endpoint, error }, 'webhook delivery given up on: a dead letter (GET /v1/notifications/deadletters)');
+      },
+      onError: (error, endpoint) => logger.error({ err: error, endpoint }, 'the webhook outbox could not be read or written'),
+    });
+    // What the outbox holds from before (a restart in the middle of deliveries) goes out first.
+    dispatcher.start();
+    background = startBackgroundWork(config, db, registry, logger);
     const auth = await openAuth(config, logger, announce);
     if (auth.kind === 'htpasswd') tokens = auth.tokens;
     const app = createApp({
@@ -227,6 +247,61 @@ async function reconcileIndex(parts: {
       'rebuilt the index from storage',
     );
   }
+}
+
+/** How often the downloads counted in memory are written (and once more at shutdown). */
+const DOWNLOAD_FLUSH_MS = 5000;
+/** How often the change feed is pruned of events older than `changefeed.maxage`. */
+const FEED_PRUNE_MS = 60 * 60 * 1000;
+
+/**
+ * The server's timers: the download counts' flush, the feed's pruning, and retention when `retention.schedule`
+ * is set. None keeps the process alive; stop() ends them and writes the last counts.
+ */
+function startBackgroundWork(config: RegistryConfig, db: Db, registry: Registry, logger: Logger): { stop(): Promise<void> } {
+  const guard = (what: string, work: () => unknown) => () => {
+    try {
+      work();
+    } catch (error) {
+      logger.error({ err: error }, `${what} failed`);
+    }
+  };
+  const flush = guard('writing the download counts', () => registry.flushDownloads());
+  const prune = guard('pruning the change feed', () => {
+    const removed = registry.pruneFeed(config.changeFeed.maxAgeMs);
+    if (removed > 0) logger.info({ removed }, 'pruned change-feed events older than changefeed.maxage');
+  });
+  prune();
+  const timers = [setInterval(flush, DOWNLOAD_FLUSH_MS), setInterval(prune, FEED_PRUNE_MS)];
+  let retention: Promise<void> | undefined;
+  const { scheduleMs, rules } = config.retention;
+  if (scheduleMs !== undefined && !config.storage.readOnly) {
+    const run = () => {
+      if (retention) return;
+      flush();
+      retention = applyRetention(db, registry, rules, { dryRun: false, now: new Date() })
+        .then(
+          (report) => {
+            if (report.items.length > 0 || report.failed.length > 0) {
+              logger.info({ removed: report.items, freedBytes: report.totalBytes, failed: report.failed }, 'retention removed versions');
+            }
+          },
+          (error: unknown) => logger.error({ err: error }, 'retention failed'),
+        )
+        .finally(() => {
+          retention = undefined;
+        });
+    };
+    timers.push(setInterval(run, scheduleMs));
+  }
+  for (const timer of timers) timer.unref();
+  return {
+    stop: async () => {
+      for (const timer of timers) clearInterval(timer);
+      await retention;
+      flush();
+    },
+  };
 }
 
 /**

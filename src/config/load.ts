@@ -51,6 +51,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   dropIgnoredKeys(raw, warnings);
 
   const envSources = applyEnvironment(raw, env, problems, warnings);
+  dropIgnoredEndpointKeys(raw, warnings);
 
   const result = rawConfigSchema.safeParse(raw, { error: configErrorMap, reportInput: true });
   if (!result.success) {
@@ -158,6 +159,24 @@ function dropIgnoredKeys(raw: Mapping, warnings: string[]): void {
       warnings.push(`${dotted}: a Docker Distribution setting this registry does not use; ignored`);
     }
   }
+}
+
+/** Distribution's per-endpoint filters (`ignoredmediatypes`, `ignore`): this registry has no media types to filter. */
+const IGNORED_ENDPOINT_KEYS: readonly string[] = ['ignoredmediatypes', 'ignore'];
+
+/** The ignored keys inside `notifications.endpoints[]`, from the file or the environment's whole list. */
+function dropIgnoredEndpointKeys(raw: Mapping, warnings: string[]): void {
+  const notifications = raw.notifications;
+  const endpoints = isMapping(notifications) ? notifications.endpoints : undefined;
+  if (!Array.isArray(endpoints)) return;
+  endpoints.forEach((endpoint: unknown, index) => {
+    if (!isMapping(endpoint)) return;
+    for (const key of IGNORED_ENDPOINT_KEYS) {
+      if (!Object.hasOwn(endpoint, key)) continue;
+      delete endpoint[key];
+      warnings.push(`notifications.endpoints[${index}].${key}: a Docker Distribution setting this registry does not use; ignored`);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -343,7 +362,8 @@ function describeIssue(issue: z.core.$ZodIssue, whereFrom: (path: readonly Prope
   if (issue.code === 'unrecognized_keys') {
     const parent = issue.path.map(String);
     return issue.keys.map((key) => {
-      const path = [...parent, key];
+      // The issue's own path for the key's name: a list index stays a number (`endpoints[3].url`).
+      const path = [...issue.path, key];
       return { key: formatKeyPath(path), message: unknownKeyReason(parent, key) + whereFrom(path) };
     });
   }

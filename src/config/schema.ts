@@ -73,6 +73,34 @@ export interface RegistryConfig {
     /** Verifications waiting for a turn; more answer 503 TOO_MANY_LOGINS. */
     maxQueuedLogins: number;
   };
+  /** Webhooks (Distribution's `notifications.endpoints`), delivered from the durable outbox. */
+  notifications: { endpoints: NotificationEndpointConfig[] };
+  /** The change feed (`GET /v1/events`): events older than `maxAgeMs` are pruned; cursors before them expire. */
+  changeFeed: { maxAgeMs: number };
+  /** Retention rules: applied by `pack-registry gc`, and by the server every `scheduleMs` when set. */
+  retention: { scheduleMs: number | undefined; rules: RetentionRuleConfig[] };
+}
+
+export interface NotificationEndpointConfig {
+  name: string;
+  url: string;
+  headers: Record<string, string[]>;
+  timeoutMs: number;
+  /** Failed attempts before a delivery becomes a dead letter. */
+  threshold: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  disabled: boolean;
+  secret?: string;
+}
+
+/** A retention rule for the packs whose name matches `pattern`; the global rule is the last, pattern `*`. */
+export interface RetentionRuleConfig {
+  pattern: string;
+  keepLast?: number;
+  keepWithinMs?: number;
+  keepTagged: boolean;
+  keepPulledWithinMs?: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -101,7 +129,7 @@ export const DEFAULT_SELF_SIGNED_HOSTS: readonly string[] = ['localhost', '127.0
  */
 export const IGNORED_DISTRIBUTION_KEYS: readonly string[] = [
   'health',
-  'notifications',
+  'notifications.events',
   'redis',
   'middleware',
   'validation',
@@ -408,6 +436,68 @@ const htpasswdAuth = section({
 const filesystemStorage = section({ rootdirectory: filePath.default('./storage') });
 
 /**
+ * `notifications.endpoints[]`: Distribution's keys (name, url, headers, timeout, threshold, backoff, disabled),
+ * plus `maxbackoff` (the cap of the doubling backoff) and `secret` (signs each body with HMAC-SHA256).
+ */
+const webhookUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  },
+  { error: (issue) => `expected an http(s) URL without credentials in it (put them in headers), got ${describeValue(issue.input)}` },
+);
+
+const notificationEndpoint = z.preprocess(
+  nullAsEmptyMapping,
+  z.strictObject({
+    name: z.preprocess(numberAsString, z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, { error: 'an endpoint name may hold letters, digits, ".", "_" and "-"' })),
+    url: webhookUrl,
+    headers: headers.default(() => ({})),
+    timeout: duration.prefault('5s'),
+    threshold: positiveInteger.default(20),
+    backoff: duration.prefault('1s'),
+    maxbackoff: duration.prefault('10m'),
+    disabled: z.boolean().default(false),
+    secret: z.preprocess(numberAsString, z.string().min(1)).optional(),
+  }),
+);
+
+const nonNegativeIntegerMessage = (issue: { input?: unknown }): string => `expected a whole number of at least 0, got ${describeValue(issue.input)}`;
+const nonNegativeInteger = z.int({ error: nonNegativeIntegerMessage }).min(0, { error: nonNegativeIntegerMessage });
+
+const retentionKeys = {
+  keeplast: nonNegativeInteger.optional(),
+  keepwithin: duration.optional(),
+  keeptagged: z.boolean().optional(),
+  keeppulledwithin: duration.optional(),
+};
+
+const rawNotifications = section({
+  endpoints: z
+    .preprocess(scalarAsList, z.array(notificationEndpoint))
+    .default(() => [])
+    .superRefine((endpoints, ctx) => {
+      const seen = new Set<string>();
+      endpoints.forEach((endpoint, index) => {
+        if (seen.has(endpoint.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `another endpoint is named ${JSON.stringify(endpoint.name)}` });
+        seen.add(endpoint.name);
+      });
+    }),
+});
+
+const rawRetention = section({
+  schedule: duration.optional(),
+  ...retentionKeys,
+  packs: z
+    .preprocess(scalarAsList, z.array(z.preprocess(nullAsEmptyMapping, z.strictObject({ pattern: z.preprocess(numberAsString, z.string().min(1)), ...retentionKeys }))))
+    .default(() => []),
+});
+
+/**
  * The configuration file's schema, in Distribution's spelling, with every default from the contract.
  * Unknown keys are refused (`strictObject`), so a typo never silently falls back to a default.
  */
@@ -485,6 +575,10 @@ export const rawConfigSchema = section({
     maxconcurrentlogins: positiveInteger.default(DEFAULT_LIMITS.maxConcurrentLogins),
     maxqueuedlogins: positiveInteger.default(DEFAULT_LIMITS.maxQueuedLogins),
   }),
+  notifications: rawNotifications,
+  // 90 days: a mirror that syncs daily, or was off for weeks, follows the feed instead of resyncing.
+  changefeed: section({ maxage: duration.prefault('2160h') }),
+  retention: rawRetention,
 });
 
 /** The validated file, still in Distribution's spelling. */
@@ -587,7 +681,44 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
       maxConcurrentLogins: raw.limits.maxconcurrentlogins,
       maxQueuedLogins: raw.limits.maxqueuedlogins,
     },
+    notifications: {
+      endpoints: raw.notifications.endpoints.map((endpoint) => ({
+        name: endpoint.name,
+        url: endpoint.url,
+        headers: endpoint.headers,
+        timeoutMs: endpoint.timeout,
+        threshold: endpoint.threshold,
+        backoffMs: endpoint.backoff,
+        maxBackoffMs: Math.max(endpoint.maxbackoff, endpoint.backoff),
+        disabled: endpoint.disabled,
+        ...(endpoint.secret !== undefined ? { secret: endpoint.secret } : {}),
+      })),
+    },
+    changeFeed: { maxAgeMs: raw.changefeed.maxage },
+    retention: { scheduleMs: raw.retention.schedule || undefined, rules: retentionRules(raw.retention) },
   };
+}
+
+type RawRetentionKeys = { keeplast?: number | undefined; keepwithin?: number | undefined; keeptagged?: boolean | undefined; keeppulledwithin?: number | undefined };
+
+/**
+ * Each `retention.packs` entry, its unset keys taken from the global ones, in the order written (the first
+ * whose pattern matches a pack applies), then the global rule for every other pack (`*`).
+ */
+function retentionRules(raw: RawRetentionKeys & { packs: (RawRetentionKeys & { pattern: string })[] }): RetentionRuleConfig[] {
+  const rule = (pattern: string, keys: RawRetentionKeys): RetentionRuleConfig => {
+    const keepLast = keys.keeplast ?? raw.keeplast;
+    const keepWithinMs = keys.keepwithin ?? raw.keepwithin;
+    const keepPulledWithinMs = keys.keeppulledwithin ?? raw.keeppulledwithin;
+    return {
+      pattern,
+      ...(keepLast !== undefined ? { keepLast } : {}),
+      ...(keepWithinMs !== undefined ? { keepWithinMs } : {}),
+      keepTagged: keys.keeptagged ?? raw.keeptagged ?? true,
+      ...(keepPulledWithinMs !== undefined ? { keepPulledWithinMs } : {}),
+    };
+  };
+  return [...raw.packs.map((entry) => rule(entry.pattern, entry)), rule('*', {})];
 }
 
 /**

@@ -74,6 +74,54 @@ export interface EventRecord {
   message: string | null;
 }
 
+/** One entry of the change feed (`GET /v1/events`): what changed, in the order it was committed. */
+export interface FeedRecord {
+  id: number;
+  at: string;
+  action: EventAction;
+  pack: string;
+  version: string | null;
+  tag: string | null;
+  digest: string | null;
+  user: string;
+  message: string | null;
+}
+
+/** Where the feed stands: its name, the newest id given, and the highest id that may have been pruned. */
+export interface FeedBounds {
+  epoch: string;
+  lastId: number;
+  prunedThrough: number;
+}
+
+export type DeliveryState = 'pending' | 'dead';
+
+/** A webhook delivery of one event to one endpoint (the outbox). */
+export interface DeliveryRecord {
+  id: number;
+  endpoint: string;
+  eventId: number;
+  deliveryId: string;
+  body: string;
+  state: DeliveryState;
+  attempts: number;
+  /** Epoch milliseconds: not tried again before. */
+  nextAttempt: number;
+  lastError: string | null;
+  createdAt: string;
+  deadAt: string | null;
+}
+
+export type NewDelivery = Pick<DeliveryRecord, 'endpoint' | 'eventId' | 'deliveryId' | 'body' | 'createdAt' | 'nextAttempt'>;
+
+/** Pulls of one version, as flushed from memory (see registry/downloads.ts). */
+export interface DownloadRecord {
+  pack: string;
+  normalizedVersion: string;
+  count: number;
+  lastPulledAt: string;
+}
+
 export interface PackFilter {
   nameContains?: string;
   layer?: string;
@@ -460,6 +508,150 @@ export class Db {
   }
 
   // -------------------------------------------------------------------------------------------------
+  // The change feed, the webhook outbox and download statistics. Plain SQL, prepared on first use; none of
+  // it is in the read caches, so these writes leave the caches alone (a flush of download counts every few
+  // seconds must not make every download's lookup miss).
+
+  /** Append to the feed; call inside the transaction of the change it describes. Returns its id. */
+  addFeedEvent(event: Omit<FeedRecord, 'id'>): number {
+    return Number(
+      this.maintenanceStatement(`INSERT INTO feed (at, action, pack, version, tag, digest, user, message)
+        VALUES (@at, @action, @pack, @version, @tag, @digest, @user, @message)`).run(event).lastInsertRowid,
+    );
+  }
+
+  feedBounds(): FeedBounds {
+    const row = this.maintenanceStatement(`SELECT
+        (SELECT value FROM feed_state WHERE key = 'epoch') AS epoch,
+        (SELECT value FROM feed_state WHERE key = 'pruned_through') AS prunedThrough,
+        (SELECT coalesce(max(id), 0) FROM feed) AS lastId`).get() as { epoch: string; prunedThrough: string; lastId: number };
+    const prunedThrough = Number(row.prunedThrough);
+    return { epoch: row.epoch, prunedThrough, lastId: Math.max(row.lastId, prunedThrough) };
+  }
+
+  /** Feed entries with ids above `afterId`, oldest first, at most `limit`. */
+  feedPage(afterId: number, limit: number): FeedRecord[] {
+    return this.maintenanceStatement(`SELECT id, at, action, pack, version, tag, digest, user, message FROM feed
+      WHERE id > ? ORDER BY id LIMIT ?`).all(afterId, limit) as FeedRecord[];
+  }
+
+  /**
+   * Drop feed entries older than `before` (ISO time); later cursors stay valid, earlier ones expire. The newest
+   * entry always stays: it carries the highest id given into a reindex's copy (copyDurableStateFrom), so the
+   * rebuilt index never gives an id again.
+   */
+  pruneFeed(before: string): number {
+    return this.sqlite.transaction(() => {
+      const newest = this.maintenanceStatement('SELECT max(id) AS id FROM feed WHERE at < ? AND id < (SELECT max(id) FROM feed)').get(before) as {
+        id: number | null;
+      };
+      if (newest.id === null) return 0;
+      const removed = this.maintenanceStatement('DELETE FROM feed WHERE id <= ?').run(newest.id).changes;
+      this.maintenanceStatement(`UPDATE feed_state SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) WHERE key = 'pruned_through'`).run(newest.id);
+      return removed;
+    }).immediate();
+  }
+
+  /** Queue a delivery; call inside the transaction of the change, with addFeedEvent. */
+  addDelivery(delivery: NewDelivery): void {
+    this.maintenanceStatement(`INSERT INTO outbox (endpoint, event_id, delivery_id, body, state, attempts, next_attempt, created_at)
+      VALUES (@endpoint, @eventId, @deliveryId, @body, 'pending', 0, @nextAttempt, @createdAt)`).run(delivery);
+  }
+
+  /** The endpoint's oldest pending delivery: deliveries go out one at a time, in feed order. */
+  nextDelivery(endpoint: string): DeliveryRecord | undefined {
+    return this.maintenanceStatement(`SELECT ${DELIVERY_COLUMNS} FROM outbox WHERE endpoint = ? AND state = 'pending'
+      ORDER BY event_id LIMIT 1`).get(endpoint) as DeliveryRecord | undefined;
+  }
+
+  deliveryDone(id: number): void {
+    this.maintenanceStatement('DELETE FROM outbox WHERE id = ?').run(id);
+  }
+
+  /** A failed attempt: retried at `nextAttempt`, or given up on (`deadAt` set: a dead letter). */
+  deliveryFailed(id: number, failure: { attempts: number; nextAttempt: number; lastError: string; deadAt: string | null }): void {
+    this.maintenanceStatement(`UPDATE outbox SET attempts = @attempts, next_attempt = @nextAttempt, last_error = @lastError,
+        dead_at = @deadAt, state = CASE WHEN @deadAt IS NULL THEN 'pending' ELSE 'dead' END WHERE id = @id`).run({ id, ...failure });
+  }
+
+  /** Dead letters after outbox id `afterId`, oldest first; of one endpoint, or of all. */
+  deadLetters(endpoint: string | undefined, afterId: number, limit: number): DeliveryRecord[] {
+    return this.maintenanceStatement(`SELECT ${DELIVERY_COLUMNS} FROM outbox WHERE state = 'dead' AND (@endpoint IS NULL OR endpoint = @endpoint)
+      AND id > @afterId ORDER BY id LIMIT @limit`).all({ endpoint: endpoint ?? null, afterId, limit }) as DeliveryRecord[];
+  }
+
+  /** Put dead letters back in the queue (all of them, or of one endpoint), to be tried at `now`; returns how many. */
+  retryDeadLetters(endpoint: string | undefined, now: number): number {
+    return this.maintenanceStatement(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = @now, dead_at = NULL
+      WHERE state = 'dead' AND (@endpoint IS NULL OR endpoint = @endpoint)`).run({ endpoint: endpoint ?? null, now }).changes;
+  }
+
+  /** Pending and dead deliveries by endpoint, for the metrics. */
+  outboxCounts(): { endpoint: string; state: DeliveryState; count: number }[] {
+    return this.maintenanceStatement('SELECT endpoint, state, count(*) AS count FROM outbox GROUP BY endpoint, state').all() as {
+      endpoint: string;
+      state: DeliveryState;
+      count: number;
+    }[];
+  }
+
+  /** Add counted pulls to the totals (one transaction per flush, whatever the number of downloads). */
+  addDownloads(entries: readonly DownloadRecord[]): void {
+    const upsert = this.maintenanceStatement(`INSERT INTO downloads (pack, normalized_version, count, last_pulled_at)
+      VALUES (@pack, @normalizedVersion, @count, @lastPulledAt)
+      ON CONFLICT (pack, normalized_version) DO UPDATE SET count = count + excluded.count,
+        last_pulled_at = max(last_pulled_at, excluded.last_pulled_at)`);
+    this.sqlite.transaction(() => {
+      for (const entry of entries) upsert.run(entry);
+    }).immediate();
+  }
+
+  downloadsOfPack(pack: string): DownloadRecord[] {
+    return this.maintenanceStatement(`SELECT pack, normalized_version AS normalizedVersion, count, last_pulled_at AS lastPulledAt
+      FROM downloads WHERE pack = ?`).all(pack) as DownloadRecord[];
+  }
+
+  /** The counts of every version of the packs of a list page, in one query. */
+  downloadsOfPacks(packs: readonly string[]): DownloadRecord[] {
+    if (packs.length === 0) return [];
+    return this.maintenanceStatement(`SELECT pack, normalized_version AS normalizedVersion, count, last_pulled_at AS lastPulledAt
+      FROM downloads WHERE pack IN (SELECT value FROM json_each(?))`).all(JSON.stringify(packs)) as DownloadRecord[];
+  }
+
+  downloadsOf(pack: string, normalizedVersion: string): DownloadRecord | undefined {
+    return this.maintenanceStatement(`SELECT pack, normalized_version AS normalizedVersion, count, last_pulled_at AS lastPulledAt
+      FROM downloads WHERE pack = ? AND normalized_version = ?`).get(pack, normalizedVersion) as DownloadRecord | undefined;
+  }
+
+  /** A deleted version's counts go with it: a version pushed again under the number starts from zero. */
+  deleteDownloads(pack: string, normalizedVersion: string): void {
+    this.maintenanceStatement('DELETE FROM downloads WHERE pack = ? AND normalized_version = ?').run(pack, normalizedVersion);
+  }
+
+  /**
+   * Reindex: carry what the storage does not hold — the feed (with its epoch and pruning mark), the outbox and
+   * the download counts — from the index being replaced into this rebuilt one, so cursors and pending
+   * deliveries survive. Call on the new index before anything else writes its feed.
+   */
+  copyDurableStateFrom(source: Db): { feed: number; deliveries: number; downloads: number } {
+    const feed = source.sqlite.prepare('SELECT * FROM feed ORDER BY id').all() as Record<string, unknown>[];
+    const outbox = source.sqlite.prepare('SELECT * FROM outbox ORDER BY id').all() as Record<string, unknown>[];
+    const downloads = source.sqlite.prepare('SELECT * FROM downloads').all() as Record<string, unknown>[];
+    const state = source.sqlite.prepare('SELECT key, value FROM feed_state').all() as { key: string; value: string }[];
+    this.sqlite.transaction(() => {
+      this.sqlite.prepare('DELETE FROM feed').run();
+      this.sqlite.prepare('DELETE FROM outbox').run();
+      this.sqlite.prepare('DELETE FROM downloads').run();
+      const setState = this.sqlite.prepare('INSERT INTO feed_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+      for (const row of state) setState.run(row.key, row.value);
+      copyRows(this.sqlite, 'feed', feed);
+      copyRows(this.sqlite, 'outbox', outbox);
+      copyRows(this.sqlite, 'downloads', downloads);
+    }).immediate();
+    return { feed: feed.length, deliveries: outbox.length, downloads: downloads.length };
+  }
+
+  // -------------------------------------------------------------------------------------------------
   // Maintenance: metrics, the per-version metadata documents, reindex. Prepared on first use.
 
   private readonly maintenanceStatements = new Map<string, Database.Statement>();
@@ -509,6 +701,18 @@ export class Db {
       normalizedVersion: string;
     }[];
   }
+}
+
+const DELIVERY_COLUMNS = `id, endpoint, event_id AS eventId, delivery_id AS deliveryId, body, state, attempts,
+  next_attempt AS nextAttempt, last_error AS lastError, created_at AS createdAt, dead_at AS deadAt`;
+
+/** Insert rows read with `SELECT *` from the same table of another index (same schema: same migrations). */
+function copyRows(sqlite: Database.Database, table: 'feed' | 'outbox' | 'downloads', rows: readonly Record<string, unknown>[]): void {
+  const first = rows[0];
+  if (!first) return;
+  const columns = Object.keys(first);
+  const insert = sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`);
+  for (const row of rows) insert.run(row);
 }
 
 function versionParams(version: NewVersion) {

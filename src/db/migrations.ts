@@ -63,4 +63,57 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE versions ADD COLUMN details TEXT;
   `,
+  // The change feed, the webhook outbox and the download statistics (issue 17). Kept apart from the tables
+  // reindex rebuilds (packs, versions, tags, events): reindex copies them into the rebuilt index, so a
+  // feed cursor and a pending delivery survive it. `feed_state.epoch` names this feed: an index made anew
+  // (lost, or never there) gets a new one, and a cursor of the old feed is refused as expired.
+  // AUTOINCREMENT: a feed id is never given twice, even after the newest rows were pruned.
+  `
+  CREATE TABLE feed_state (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO feed_state (key, value) VALUES ('epoch', lower(hex(randomblob(8))));
+  -- Every id at or below it may have been pruned: a cursor below it is expired.
+  INSERT INTO feed_state (key, value) VALUES ('pruned_through', '0');
+
+  CREATE TABLE feed (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    pack     TEXT NOT NULL,
+    version  TEXT,
+    tag      TEXT,
+    digest   TEXT,
+    user     TEXT NOT NULL,
+    message  TEXT
+  );
+  CREATE INDEX feed_by_time ON feed (at);
+
+  -- One row per (endpoint, event) still to deliver, or given up on (state 'dead'). It carries the body it
+  -- sends, so pruning the feed never takes a delivery's content away.
+  CREATE TABLE outbox (
+    id             INTEGER PRIMARY KEY,
+    endpoint       TEXT NOT NULL,
+    event_id       INTEGER NOT NULL,
+    delivery_id    TEXT NOT NULL,
+    body           TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_attempt   INTEGER NOT NULL,     -- epoch milliseconds
+    last_error     TEXT,
+    created_at     TEXT NOT NULL,
+    dead_at        TEXT,
+    UNIQUE (endpoint, event_id)
+  );
+  CREATE INDEX outbox_queue ON outbox (endpoint, state, event_id);
+
+  CREATE TABLE downloads (
+    pack                TEXT NOT NULL,
+    normalized_version  TEXT NOT NULL,
+    count               INTEGER NOT NULL,
+    last_pulled_at      TEXT NOT NULL,
+    PRIMARY KEY (pack, normalized_version)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -10,6 +10,7 @@ import { addCatalogRoutes } from './routes/catalog.js';
 import { addHealthRoutes } from './routes/health.js';
 import { PackFileReads } from './file-reads.js';
 import { addBlobRoutes } from './routes/blobs.js';
+import { addEventRoutes } from './routes/events.js';
 import { addPackRoutes } from './routes/packs.js';
 import { addTagRoutes } from './routes/tags.js';
 import { addTokenRoutes } from './routes/tokens.js';
@@ -71,6 +72,7 @@ export function createApp(deps: AppDependencies): Express {
   addTagRoutes(app, deps.registry);
   if (deps.auth.kind === 'htpasswd' && deps.auth.tokens) addTokenRoutes(app, deps.auth.tokens);
   addCatalogRoutes(app, deps.registry, deps.externalUrl);
+  addEventRoutes(app, deps.registry);
   // One reader for /files and /blobs: one cache, one bound on archives searched at once (file-reads.ts).
   const files = new PackFileReads(deps.registry, { maxConcurrent: deps.maxConcurrentFileReads });
   addPackRoutes(app, deps.registry, deps, files);

@@ -20,6 +20,8 @@ export class HttpMetrics {
   private readonly pushes: Counter;
   private readonly pulls: Counter;
   private readonly authFailures: Counter;
+  private readonly deliveries: Counter<'endpoint' | 'outcome'>;
+  private readonly deliveryDuration: Histogram<'endpoint'>;
 
   constructor(packRegistry: Registry) {
     const registers = [this.registry];
@@ -58,6 +60,29 @@ export class HttpMetrics {
       help: 'Requests refused for missing or wrong credentials (401)',
       registers,
     });
+    this.deliveries = new Counter({
+      name: 'pack_registry_notification_attempts_total',
+      help: 'Webhook delivery attempts by endpoint and outcome: delivered, failed (retried later) or dead (given up on: a dead letter)',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+    });
+    this.deliveryDuration = new Histogram({
+      name: 'pack_registry_notification_attempt_duration_seconds',
+      help: 'Time of one webhook delivery attempt, by endpoint (a hung receiver shows as its timeout)',
+      labelNames: ['endpoint'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: 'pack_registry_notification_deliveries',
+      help: 'Webhook deliveries in the outbox by endpoint and state: pending (to send or retry) or dead (dead letters)',
+      labelNames: ['endpoint', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const row of packRegistry.outboxCounts()) this.set({ endpoint: row.endpoint, state: row.state }, row.count);
+      },
+    });
     // Read from the index at scrape time: always true, and costs nothing between scrapes.
     const statistics = () => packRegistry.statistics();
     new Gauge({
@@ -92,6 +117,12 @@ export class HttpMetrics {
         this.set(statistics().blobBytes);
       },
     });
+  }
+
+  /** One webhook delivery attempt's end (see registry/notifications.ts). */
+  observeDelivery(endpoint: string, outcome: 'delivered' | 'failed' | 'dead', seconds: number): void {
+    this.deliveries.inc({ endpoint, outcome });
+    this.deliveryDuration.observe({ endpoint }, seconds);
   }
 
   /** Middleware that records every answer once it is complete (or abandoned). */
@@ -146,6 +177,9 @@ const KNOWN_ROUTES: [RegExp, string][] = [
   [/^\/v1\/?$/, '/v1/'],
   [/^\/v1\/_catalog$/, '/v1/_catalog'],
   [/^\/v1\/packs\/?$/, '/v1/packs'],
+  [/^\/v1\/events$/, '/v1/events'],
+  [/^\/v1\/notifications\/deadletters$/, '/v1/notifications/deadletters'],
+  [/^\/v1\/notifications\/deadletters\/retry$/, '/v1/notifications/deadletters/retry'],
   [/^\/v1\/packs\/[^/]+$/, '/v1/packs/:name'],
   [/^\/v1\/packs\/[^/]+\/history$/, '/v1/packs/:name/history'],
   [/^\/v1\/packs\/[^/]+\/tags\/[^/]+$/, '/v1/packs/:name/tags/:tag'],

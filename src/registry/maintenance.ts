@@ -41,6 +41,8 @@ export interface CheckedReindexReport extends ReindexReport {
   backfill: BackfillReport;
   /** Versions of the current index that the rebuilt one does not hold. */
   lost: LostVersion[];
+  /** What was carried over from the current index (the storage does not hold it); none without one. */
+  carried: { feed: number; deliveries: number; downloads: number } | undefined;
 }
 
 /**
@@ -48,6 +50,10 @@ export interface CheckedReindexReport extends ReindexReport {
  * from it (what a start's backfill would do), then `target` is filled from storage (rebuildIndex), then every
  * version of `current` missing from `target` is listed with its reason. Without `current` (no index, or
  * one that cannot be read) this is rebuildIndex alone.
+ *
+ * The change feed (its epoch, so cursors stay valid), the webhook outbox and the download counts are not in
+ * the storage: they are carried over from `current`. Without it the feed starts anew, under a new epoch, and
+ * a client's old cursor gets CURSOR_EXPIRED (resync from the catalog).
  */
 export async function reindexChecked(target: Db, storage: StorageParts, current?: Db): Promise<CheckedReindexReport> {
   let backfill: BackfillReport = { written: 0, skipped: [] };
@@ -55,8 +61,9 @@ export async function reindexChecked(target: Db, storage: StorageParts, current?
     const registry = new Registry({ db: current, blobs: storage.blobs, metadata: storage.metadata, limits: { maxEntries: 1, maxUnpackedSize: 1 } });
     backfill = await backfillMetadata(current, registry, storage.metadata);
   }
+  const carried = current ? target.copyDurableStateFrom(current) : undefined;
   const report = await rebuildIndex(target, storage);
-  return { ...report, backfill, lost: current ? lostVersions(current, target, report, backfill) : [] };
+  return { ...report, backfill, lost: current ? lostVersions(current, target, report, backfill) : [], carried };
 }
 
 function lostVersions(current: Db, rebuilt: Db, report: ReindexReport, backfill: BackfillReport): LostVersion[] {

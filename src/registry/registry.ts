@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { ExpandedPackSummary, HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
-import type { Db, EventAction, NewVersion, PackFilter, PackTagRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
+import type { ChangePage, DeadLetter, ExpandedPackSummary, HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
+import type { Db, DeliveryState, DownloadRecord, EventAction, NewVersion, PackFilter, PackTagRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
 import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
 import { isValidPackName } from '../packs/names.js';
@@ -13,7 +14,9 @@ import { isBlobNotFound, type BlobStore, type OpenBlob } from '../storage/blobs/
 import { isStorableMetadataKey, MAX_METADATA_SEGMENT_LENGTH } from '../storage/layout.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 import { stageUpload, type StagedUpload } from '../storage/staging.js';
+import { DownloadCounter } from './downloads.js';
 import { RegistryError } from './errors.js';
+import { changeEvent, changePage, deadLetter, feedPosition, webhookBody } from './feed.js';
 import { versionMetadata } from './metadata.js';
 import { historyEvent, LOGO_FILE, logoUrl, packDocument, packSummary, versionDocument } from './views.js';
 
@@ -43,6 +46,13 @@ export interface RegistryOptions {
    * backfill writes a missing document, gc removes a left blob. Meant for the log.
    */
   onAfterCommitError?: (error: unknown, context: AfterCommitContext) => void;
+  /**
+   * The webhook endpoints (`notifications.endpoints[].name`, the enabled ones): every change is queued for
+   * each of them in the transaction that makes it (the outbox; see notifications.ts).
+   */
+  notificationEndpoints?: readonly string[];
+  /** Called when a change was queued for delivery: wakes the delivery workers (runs after the commit). */
+  onChangeQueued?: () => void;
 }
 
 export interface AfterCommitContext {
@@ -109,6 +119,11 @@ export class Registry {
    * unreferenced must not remove it while another push of the same bytes is about to reference it.
    */
   private readonly pinnedBlobs = new Map<string, number>();
+  private readonly notificationEndpoints: readonly string[];
+  private readonly onChangeQueued: () => void;
+  private readonly downloads: DownloadCounter;
+  /** The feed's epoch: fixed for the life of an index (see feed.ts), so read once. */
+  private epoch: string | undefined;
 
   constructor(options: RegistryOptions) {
     this.db = options.db;
@@ -119,6 +134,10 @@ export class Registry {
     this.onPushStep = options.onPushStep ?? (() => {});
     this.metadata = options.metadata;
     this.onAfterCommitError = options.onAfterCommitError ?? (() => {});
+    this.notificationEndpoints = options.notificationEndpoints ?? [];
+    this.onChangeQueued = options.onChangeQueued ?? (() => {});
+    // Date.now unless a clock was given: a download must not allocate a Date to be counted.
+    this.downloads = new DownloadCounter(this.db, options.now ? () => this.now().getTime() : Date.now);
   }
 
   get uploadDir(): string {
@@ -284,13 +303,18 @@ export class Registry {
       .sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
   }
 
+  /**
+   * Record a change in the pack's history, the change feed and the webhook outbox. Call it inside the
+   * transaction that makes the change: the feed and the index then never disagree, and a delivery is queued
+   * exactly when the change is committed.
+   */
   private recordEvent(
     pack: string,
     user: string,
     action: EventAction,
     fields: { version?: string | null; tag?: string | null; digest?: string | null; message?: string | null },
   ): void {
-    this.db.addEvent({
+    const event = {
       pack,
       at: this.now().toISOString(),
       user,
@@ -299,7 +323,72 @@ export class Registry {
       tag: fields.tag ?? null,
       digest: fields.digest ?? null,
       message: fields.message ?? null,
-    });
+    };
+    this.db.addEvent(event);
+    const id = this.db.addFeedEvent(event);
+    if (this.notificationEndpoints.length === 0) return;
+    const body = JSON.stringify(webhookBody(changeEvent(this.feedEpoch(), { id, ...event })));
+    for (const endpoint of this.notificationEndpoints) {
+      this.db.addDelivery({ endpoint, eventId: id, deliveryId: randomUUID(), body, createdAt: event.at, nextAttempt: 0 });
+    }
+    // better-sqlite3 is synchronous: the workers this wakes run after the transaction has committed.
+    this.onChangeQueued();
+  }
+
+  private feedEpoch(): string {
+    return (this.epoch ??= this.db.feedBounds().epoch);
+  }
+
+  /**
+   * The change feed: every push, overwrite, delete and tag change after the cursor `since` (none: from the
+   * oldest event kept), oldest first, at most `limit`. CURSOR_EXPIRED for a cursor the feed no longer covers.
+   */
+  changes(since: string | undefined, limit: number): ChangePage {
+    const bounds = this.db.feedBounds();
+    const after = feedPosition(since, bounds);
+    return changePage(bounds.epoch, after, this.db.feedPage(after, limit));
+  }
+
+  /** Drop feed events older than `maxAgeMs`; cursors before them expire. Returns how many went. */
+  pruneFeed(maxAgeMs: number): number {
+    return this.db.pruneFeed(new Date(this.now().getTime() - maxAgeMs).toISOString());
+  }
+
+  /** Deliveries given up on (see notifications.ts), oldest first; `page.last` is the id of the last one seen. */
+  deadLetters(endpoint: string | undefined, page: Page): PageOf<DeadLetter> {
+    const after = page.last === '' ? 0 : Number(page.last);
+    if (!Number.isSafeInteger(after)) {
+      throw new RegistryError('PAGINATION_INVALID', 'last must be the id of a dead letter from the previous page', { last: page.last });
+    }
+    const result = pageFrom(this.db.deadLetters(endpoint, after, page.limit + 1), page.limit, (row) => String(row.id));
+    return { items: result.items.map(deadLetter), next: result.next };
+  }
+
+  /** Queue dead letters again (of one endpoint, or all): they go out in feed order with what is pending. */
+  retryDeadLetters(endpoint: string | undefined): number {
+    const retried = this.db.retryDeadLetters(endpoint, this.now().getTime());
+    if (retried > 0) this.onChangeQueued();
+    return retried;
+  }
+
+  /** Pending and dead deliveries by endpoint (metrics). */
+  outboxCounts(): { endpoint: string; state: DeliveryState; count: number }[] {
+    return this.db.outboxCounts();
+  }
+
+  /** One download of `version`'s archive: counted in memory, written by flushDownloads (see downloads.ts). */
+  countDownload(version: VersionRecord): void {
+    this.downloads.count(version);
+  }
+
+  /** Write the counted downloads in one transaction; the server calls it every few seconds and at shutdown. */
+  flushDownloads(): number {
+    return this.downloads.flush();
+  }
+
+  /** The written download counts of a pack's versions (retention's protection window). */
+  downloadsOfPack(name: string): DownloadRecord[] {
+    return this.db.downloadsOfPack(name);
   }
 
   /**
@@ -343,7 +432,7 @@ export class Registry {
   }
 
   private versionDocumentOf(record: VersionRecord, baseUrl?: string): VersionDocument {
-    const document = versionDocument(record, this.db.tagsOfVersion(record.id));
+    const document = versionDocument(record, this.db.tagsOfVersion(record.id), this.db.downloadsOf(record.pack, record.normalizedVersion));
     const logo = baseUrl === undefined ? undefined : logoUrl(baseUrl, record.pack, record.files);
     return logo === undefined ? document : { ...document, logoUrl: logo };
   }
@@ -354,7 +443,7 @@ export class Registry {
     const pack = this.db.pack(name);
     if (!pack) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
     const versions = this.versionsInOrder(name);
-    const document = packDocument(pack, versions, this.db.tagsOfPack(name));
+    const document = packDocument(pack, versions, this.db.tagsOfPack(name), this.db.downloadsOfPack(name));
     const latest = versions.find((version) => version.id === pack.latestVersionId);
     const logo = baseUrl === undefined || !latest ? undefined : logoUrl(baseUrl, name, latest.files);
     return logo === undefined ? document : { ...document, logoUrl: logo };
@@ -393,10 +482,11 @@ export class Registry {
     const names = result.items.map((pack) => pack.name);
     const versions = groupByPack<VersionEntryRecord>(this.db.versionEntriesOfPacks(names));
     const tags = groupByPack<PackTagRecord>(this.db.tagsOfPacks(names));
+    const downloads = groupByPack<DownloadRecord>(this.db.downloadsOfPacks(names));
     const withLogo = this.logoUrlsOf(names, baseUrl);
     const items = result.items.map((pack) => {
       const ordered = [...(versions.get(pack.name) ?? [])].sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
-      return withLogo(pack.name, packDocument(pack, ordered, tags.get(pack.name) ?? []));
+      return withLogo(pack.name, packDocument(pack, ordered, tags.get(pack.name) ?? [], downloads.get(pack.name) ?? []));
     });
     return { items, next: result.next };
   }
@@ -478,6 +568,7 @@ export class Registry {
     }
     this.db.transaction(() => {
       this.db.deleteVersion(record.id);
+      this.db.deleteDownloads(name, record.normalizedVersion);
       this.recordEvent(name, user, 'delete', { version: record.version, digest: record.contentDigest });
       this.rebuildDerivedTags(name);
       this.refreshPack(name);

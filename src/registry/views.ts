@@ -1,10 +1,10 @@
 // The JSON documents the API returns, built from index records. The shapes are the contract's
 // (src/api/wire.ts); building them here, apart from the orchestration in registry.ts, keeps what an index
 // record holds and what a client sees from drifting into each other.
-import type { HistoryEvent, PackDocument, PackSummary, TagEntry, VersionDocument } from '../api/index.js';
-import type { EventRecord, PackRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
+import type { DownloadStatistics, HistoryEvent, PackDocument, PackSummary, TagEntry, VersionDocument } from '../api/index.js';
+import type { DownloadRecord, EventRecord, PackRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
 
-export function versionDocument(record: VersionRecord, tags: readonly TagRecord[]): VersionDocument {
+export function versionDocument(record: VersionRecord, tags: readonly TagRecord[], downloads: DownloadRecord | undefined): VersionDocument {
   return {
     name: record.pack,
     version: record.version,
@@ -18,6 +18,7 @@ export function versionDocument(record: VersionRecord, tags: readonly TagRecord[
     pack: record.manifest,
     ...versionFields(record),
     files: record.files,
+    downloads: downloadStatistics(downloads),
   };
 }
 
@@ -59,7 +60,19 @@ function versionFields(record: VersionRecord): Pick<
  * `versions` must already be in the order to show (ascending semver precedence). Also each entry of
  * `GET /v1/packs?expand=versions`, which is why a version's list fields are all it needs.
  */
-export function packDocument(pack: PackRecord, versions: readonly VersionEntryRecord[], tags: readonly TagRecord[]): PackDocument {
+export function packDocument(
+  pack: PackRecord,
+  versions: readonly VersionEntryRecord[],
+  tags: readonly TagRecord[],
+  downloads: readonly DownloadRecord[],
+): PackDocument {
+  const byVersion = new Map(downloads.map((entry) => [entry.normalizedVersion, entry]));
+  let count = 0;
+  let lastPulledAt: string | null = null;
+  for (const entry of downloads) {
+    count += entry.count;
+    if (lastPulledAt === null || entry.lastPulledAt > lastPulledAt) lastPulledAt = entry.lastPulledAt;
+  }
   return {
     ...packSummary(pack),
     versions: versions.map((version) => ({
@@ -68,9 +81,15 @@ export function packDocument(pack: PackRecord, versions: readonly VersionEntryRe
       size: version.size,
       pushedAt: version.pushedAt,
       pushedBy: version.pushedBy,
+      downloads: downloadStatistics(byVersion.get(version.normalizedVersion)),
     })),
     tags: tags.map(tagEntry),
+    downloads: { count, lastPulledAt },
   };
+}
+
+export function downloadStatistics(record: DownloadRecord | undefined): DownloadStatistics {
+  return record ? { count: record.count, lastPulledAt: record.lastPulledAt } : { count: 0, lastPulledAt: null };
 }
 
 export function packSummary(pack: PackRecord): PackSummary {

@@ -62,7 +62,7 @@ describe('GET /v1/packs?expand=versions', () => {
   it('keeps the plain list unchanged without expand: summaries only', async () => {
     const plain = (await read('/v1/packs').expect(200)).body as PackList;
     const { body } = await expandedPage('');
-    expect(plain.packs).toEqual(body.packs.map(({ versions: _versions, tags: _tags, ...summary }) => summary));
+    expect(plain.packs).toEqual(body.packs.map(({ versions: _versions, tags: _tags, downloads: _downloads, ...summary }) => summary));
     for (const pack of plain.packs) expect(pack).not.toHaveProperty('versions');
   });
 

@@ -107,7 +107,7 @@ describe('reindex', () => {
       for (const before of [live, hello]) {
         const record = db.versionByString(before.name, before.version);
         if (!record) throw new Error(`${before.name} ${before.version} was not restored`);
-        const after = versionDocument(record, db.tagsOfVersion(record.id));
+        const after = versionDocument(record, db.tagsOfVersion(record.id), undefined);
         for (const field of ['presets', 'schema', 'charts', 'eol', 'annotations', 'addonSubType', 'kubeManifests', 'group']) {
           expect([field, after[field as keyof typeof after]]).toEqual([field, before[field]]);
         }

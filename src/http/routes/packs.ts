@@ -73,6 +73,8 @@ export function addPackRoutes(
       res.end();
       return;
     }
+    // A pull is a download from the first byte: a resumed download's later ranges are the same pull.
+    if (!range || range.start === 0) registry.countDownload(version);
     if (blob.bytes) {
       res.end(range ? blob.bytes.subarray(range.start, range.end + 1) : blob.bytes);
       return;

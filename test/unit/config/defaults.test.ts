@@ -44,6 +44,10 @@ const contractDefaults: RegistryConfig = {
     maxConcurrentLogins: 2,
     maxQueuedLogins: 64,
   },
+  notifications: { endpoints: [] },
+  changeFeed: { maxAgeMs: 2160 * 3_600_000 },
+  // No limit is set: the global rule keeps everything.
+  retention: { scheduleMs: undefined, rules: [{ pattern: '*', keepTagged: true }] },
 };
 
 describe('defaults', () => {
