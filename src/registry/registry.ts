@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ExpandedPackSummary, HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
 import type { Db, EventAction, NewVersion, PackFilter, PackTagRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
@@ -12,7 +10,7 @@ import { comparePackVersions, normalizePackVersion } from '../packs/version.js';
 import { isBlobNotFound, type BlobStore, type OpenBlob } from '../storage/blobs/store.js';
 import { isStorableMetadataKey, MAX_METADATA_SEGMENT_LENGTH } from '../storage/layout.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
-import { stageUpload, type StagedUpload } from '../storage/staging.js';
+import { stageUpload, type StagedUpload, type StagingArea } from '../storage/staging.js';
 import { RegistryError } from './errors.js';
 import { versionMetadata } from './metadata.js';
 import { historyEvent, LOGO_FILE, logoUrl, packDocument, packSummary, versionDocument } from './views.js';
@@ -121,8 +119,14 @@ export class Registry {
     this.onAfterCommitError = options.onAfterCommitError ?? (() => {});
   }
 
-  get uploadDir(): string {
-    return this.blobs.uploadDir;
+  /** Where uploads are staged (the blob store's staging area), for callers that stage without receiveUpload. */
+  get staging(): StagingArea {
+    return this.blobs;
+  }
+
+  /** Remove an upload's staging that will not be pushed (a refused form); removing one that is gone succeeds. */
+  discardUpload(path: string): Promise<void> {
+    return this.blobs.discardStaged(path);
   }
 
   assertWritable(): void {
@@ -137,7 +141,7 @@ export class Registry {
    * Rejects with UploadTooLargeError, the partial file removed, once `maxBytes` is passed.
    */
   async receiveUpload(bytes: Readable, maxBytes: number): Promise<InspectedUpload> {
-    const staged = await stageUpload(bytes, this.blobs.uploadDir, maxBytes, this.inspectUpload);
+    const staged = await stageUpload(bytes, this.blobs, maxBytes, this.inspectUpload);
     return { path: staged.path, digest: staged.digest, size: staged.size, inspection: staged.read };
   }
 
@@ -156,7 +160,7 @@ export class Registry {
         throw new RegistryError('MESSAGE_REQUIRED', 'a forced push must say why: add a message', {});
       }
       this.onPushStep('received');
-      const inspection = upload.inspection ?? (await inspectArchive(createReadStream(upload.path), this.limits));
+      const inspection = upload.inspection ?? (await inspectArchive(this.blobs.readStaged(upload.path), this.limits));
       if (!inspection.ok) throw packInvalid(inspection.problems);
       const pack = inspection.pack;
       assertStorable(pack);
@@ -166,7 +170,8 @@ export class Registry {
       this.onPushStep('validated');
       return await this.commitPush(upload, pack, { ...options, message });
     } finally {
-      await rm(upload.path, { force: true });
+      // After a successful put the staging is gone already; otherwise it is this push's to remove.
+      await this.blobs.discardStaged(upload.path);
     }
   }
 
