@@ -1,6 +1,6 @@
 // The administrator's commands beside `serve`: reindex, gc and healthcheck.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { RegistryConfig } from '../config/schema.js';
@@ -14,12 +14,11 @@ import {
   type GarbageTally,
   type GcReport,
 } from '../registry/maintenance.js';
-import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
 import { renameDurably } from '../storage/fs.js';
 import { indexPath as indexPathIn, listedMetadataKey, reindexPath } from '../storage/layout.js';
 import { StorageLock } from '../storage/lock.js';
-import { FilesystemMetadataStore } from '../storage/metadata/filesystem.js';
 import { accountToBecome, becomeAccount, chownTree } from './privileges.js';
+import { openDurableStorage, type DurableStorageConfig } from './storage.js';
 
 export interface Output {
   out(line: string): void;
@@ -35,14 +34,18 @@ export const stdio: Output = {
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 
-type FilesystemStorage = Extract<RegistryConfig['storage'], { kind: 'filesystem' }>;
-
-function filesystemStorage(config: RegistryConfig, command: string, output: Output): FilesystemStorage | undefined {
-  if (config.storage.kind !== 'filesystem') {
+/**
+ * The storage a command works on. With S3 the local folder (index, tokens, lock) may be new — a registry
+ * restarted on another machine from its bucket — so it is made; a filesystem storage must exist.
+ */
+async function durableStorage(config: RegistryConfig, command: string, output: Output): Promise<DurableStorageConfig | undefined> {
+  if (config.storage.kind === 'inmemory') {
     output.err(`${command}: the storage is "inmemory": nothing outlives the server, there is nothing to ${command}`);
     return undefined;
   }
-  if (!existsSync(config.storage.rootDirectory)) {
+  if (config.storage.kind === 's3') {
+    await mkdir(config.storage.rootDirectory, { recursive: true });
+  } else if (!existsSync(config.storage.rootDirectory)) {
     output.err(`${command}: there is no storage at ${config.storage.rootDirectory}`);
     return undefined;
   }
@@ -72,7 +75,7 @@ export interface ReindexCommandOptions {
  * would then look unreferenced to gc) — unless `allowLoss`; either way each such version is listed.
  */
 export async function reindexCommand(config: RegistryConfig, output: Output = stdio, options: ReindexCommandOptions = {}): Promise<number> {
-  const storage = filesystemStorage(config, 'reindex', output);
+  const storage = await durableStorage(config, 'reindex', output);
   if (!storage) return EXIT_USAGE;
   const root = storage.rootDirectory;
   await actAsServerUser(root);
@@ -81,9 +84,10 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     output.err(`reindex: a pack-registry server (or another reindex) is running on ${root}: stop it first`);
     return EXIT_FAILURE;
   }
+  let opened: Awaited<ReturnType<typeof openDurableStorage>> | undefined;
   try {
-    const blobs = await FilesystemBlobStore.open(root);
-    const metadata = new FilesystemMetadataStore(root);
+    opened = await openDurableStorage(storage);
+    const { blobs, metadata } = opened;
     const indexPath = indexPathIn(root);
     const temporary = reindexPath(root);
     await removeDatabase(temporary);
@@ -129,6 +133,7 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     output.out('history: one push event per version was restored; earlier tag changes and deletions are not in the storage');
     return 0;
   } finally {
+    opened?.close();
     lock.release();
   }
 }
@@ -156,7 +161,7 @@ export interface GcCommandOptions {
  * stale staging files, and report what was (or would be) freed.
  */
 export async function gcCommand(config: RegistryConfig, options: GcCommandOptions, output: Output = stdio): Promise<number> {
-  const storage = filesystemStorage(config, 'gc', output);
+  const storage = await durableStorage(config, 'gc', output);
   if (!storage) return EXIT_USAGE;
   const dryRun = options.dryRun ?? false;
   if (storage.readOnly && !dryRun) {
@@ -170,20 +175,20 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
   const serverRunning = lock === null;
   try {
     const indexPath = indexPathIn(root);
-    const metadata = new FilesystemMetadataStore(root);
+    const { blobs, metadata, location, close } = await openDurableStorage(storage);
     const db = existsSync(indexPath) ? new Db(indexPath) : undefined;
     try {
       if (!db && !(await hasMetadata(metadata))) {
-        output.err(`gc: ${root} has neither an index nor metadata documents: refusing to count every blob as garbage`);
+        output.err(`gc: ${location} has neither an index nor metadata documents: refusing to count every blob as garbage`);
         return EXIT_FAILURE;
       }
-      const blobs = await FilesystemBlobStore.open(root);
       const report = await collectGarbage({ root, db, blobs, metadata, dryRun, serverRunning });
       if (options.json) output.out(JSON.stringify(report, null, 2));
-      else for (const line of describeGc(root, report)) output.out(line);
+      else for (const line of describeGc(location, report)) output.out(line);
       return 0;
     } finally {
       db?.close();
+      close();
     }
   } finally {
     lock?.release();
