@@ -153,6 +153,7 @@ export class Registry {
    * `upload.inspection` is receiveUpload's inspection of exactly these bytes; without it the file is inspected.
    */
   async push(upload: InspectedUpload, options: PushOptions): Promise<VersionDocument> {
+    const staging = { stored: false };
     try {
       this.assertWritable();
       const message = options.message?.trim() || undefined;
@@ -168,19 +169,20 @@ export class Registry {
       // transaction, where it is authoritative against a racing push of the same version.
       this.checkOverwrite(pack, options);
       this.onPushStep('validated');
-      return await this.commitPush(upload, pack, { ...options, message });
+      return await this.commitPush(upload, pack, { ...options, message }, staging);
     } finally {
-      // After a successful put the staging is gone already; otherwise it is this push's to remove.
-      await this.blobs.discardStaged(upload.path);
+      // After a put the staging is gone already (put consumes it); otherwise it is this push's to remove.
+      if (!staging.stored) await this.blobs.discardStaged(upload.path);
     }
   }
 
-  private async commitPush(upload: StagedUpload, pack: InspectedPack, options: PushOptions): Promise<VersionDocument> {
+  private async commitPush(upload: StagedUpload, pack: InspectedPack, options: PushOptions, staging: { stored: boolean }): Promise<VersionDocument> {
     const manifest = pack.manifest;
     this.pin(upload.digest);
     let replacedDigest: string | undefined;
     try {
       await this.blobs.put(upload.path, upload.digest);
+      staging.stored = true;
       this.onPushStep('blob-stored');
       const versionId = this.db.transaction(() => {
         const existing = this.checkOverwrite(pack, options);
