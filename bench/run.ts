@@ -206,7 +206,7 @@ async function main(): Promise<void> {
       const largest = scale.pushSizes.at(-1);
       const large = (largest && packs.series.get(largest.name)) ?? [];
       log(`s3: ${large.length} pushes and 50 KB downloads on moto and on the filesystem`);
-      await benchS3({ entry, scratch, htpasswd: htpasswdOf(OURS_COST), certificate, large, small: packs.small, load: options.load, report });
+      await benchS3({ entry, scratch, htpasswd: htpasswdOf(OURS_COST), certificate, large, small: packs.small, load: options.load, report, env: options.serverEnv });
     }
 
     // ---- peers, one at a time, with the peers' htpasswd (bcrypt 5)

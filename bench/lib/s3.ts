@@ -31,6 +31,8 @@ export interface S3BenchOptions {
   small: BenchPack;
   load: LoadSettings;
   report: Report;
+  /** `--server-env`, for both servers (e.g. REGISTRY_STORAGE_S3_CHUNKSIZE). */
+  env?: Record<string, string>;
 }
 
 interface StorageFigures {
@@ -79,8 +81,11 @@ export async function benchS3(options: S3BenchOptions): Promise<void> {
     return;
   }
   const common = { entry: options.entry, htpasswd: options.htpasswd, certificate: options.certificate };
+  // REGISTRY_STORAGE_S3_* would turn the filesystem server into an S3 one: those go to the S3 server only.
+  const serverEnv = options.env ?? {};
+  const filesystemEnv = Object.fromEntries(Object.entries(serverEnv).filter(([name]) => !name.startsWith('REGISTRY_STORAGE_S3_')));
   const filesystem = await (async () => {
-    const target = await startOurs({ ...common, storageDir: join(options.scratch, 'storage', 's3-vs-filesystem'), label: 'filesystem' });
+    const target = await startOurs({ ...common, storageDir: join(options.scratch, 'storage', 's3-vs-filesystem'), label: 'filesystem', env: filesystemEnv });
     try {
       return await measure(target, options);
     } finally {
@@ -99,6 +104,7 @@ export async function benchS3(options: S3BenchOptions): Promise<void> {
       ...common,
       storageDir: join(options.scratch, 'storage', 's3-local'),
       label: 's3 (moto)',
+      env: serverEnv,
       storage: {
         REGISTRY_STORAGE_S3_BUCKET: bucket,
         REGISTRY_STORAGE_S3_REGIONENDPOINT: moto.endpoint,
@@ -153,7 +159,7 @@ export async function benchS3(options: S3BenchOptions): Promise<void> {
     'S3 storage (moto on loopback) against the filesystem',
     `The same server and archives, \`storage: s3\` against moto's S3 server (a Python process on the same machine, so its ` +
       `CPU competes with the registry's) and \`storage: filesystem\`. Pushes: median of ${options.large.length} pushes of distinct ` +
-      `${label.replace(' push', '')} archives; S3 receives each as a multipart upload (10 MiB parts, 2 in flight) to a staging ` +
+      `${label.replace(' push', '')} archives; S3 receives each as a multipart upload (${fmt(Number(serverEnv.REGISTRY_STORAGE_S3_CHUNKSIZE ?? 10 * MB) / MB)} MiB parts, 2 in flight) to a staging ` +
       'object, then a server-side copy. RSS: sampled every 20 ms plus VmHWM, as in the push table. Downloads: 50 KB, c=16, ' +
       'after one untimed read (the small-blob cache serves them on either storage).',
     table(

@@ -10,6 +10,7 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { Socket } from 'node:net';
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { BLOBS_FOLDER, blobKey, digestOfBlobName, healthProbeName, stagedUploadName, UPLOADS_FOLDER } from '../layout.js';
 import { UPLOAD_QUEUE_SIZE, type S3Bucket } from '../s3/client.js';
@@ -115,6 +116,7 @@ export class S3BlobStore implements BlobStore {
     const body = whole.Body as Readable;
     body.pause();
     body.on('error', () => {});
+    keepWhileClientReads(body);
     const size = whole.ContentLength ?? 0;
     return {
       size,
@@ -131,6 +133,7 @@ export class S3BlobStore implements BlobStore {
       (ranged) => {
         whole.destroy();
         const body = ranged.Body as Readable;
+        keepWhileClientReads(body);
         body.on('error', (error) => out.destroy(error));
         body.pipe(out);
       },
@@ -230,6 +233,15 @@ export class S3BlobStore implements BlobStore {
       uploadIdMarker = page.NextUploadIdMarker;
     }
   }
+}
+
+/**
+ * A download is read at its client's pace: a slow client (or one on a long pause) leaves S3's socket silent
+ * while the TCP window is full, and the SDK's idle timeout would cut a download that is merely slow. Once
+ * the answer has begun, the registry's own timeouts (http.timeouts.idle on the client's side) bound it.
+ */
+function keepWhileClientReads(body: Readable): void {
+  (body as Readable & { socket?: Socket }).socket?.setTimeout(0);
 }
 
 /** `CopySource` is `bucket/key`, URL-encoded (a prefix may hold any character). */
