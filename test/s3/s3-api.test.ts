@@ -1,7 +1,7 @@
 // The registry's API with `storage: s3` on a real S3-protocol server (moto on loopback), composed in process
 // exactly as the server composes it (createTestApp → composeRegistry): the whole lifecycle, reindex and gc
 // on the bucket, and the faults of a network store — S3 cut mid-push, S3 gone, a slow S3.
-import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -83,6 +83,11 @@ describe.skipIf(!available(moto))(`the API on S3 storage ${moto.path ? '' : moto
     const digest = pushed.body.archiveDigest as string;
     const hex = digest.slice('sha256:'.length);
     expect(await keysIn(bucket)).toEqual([`blobs/sha256/${hex.slice(0, 2)}/${hex}`, 'metadata/hello-universe/1.3.1.json']);
+    // storage.s3.encrypt: every object written (the copied blob too) asks for SSE-S3.
+    for (const key of await keysIn(bucket)) {
+      const head = await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.bucket, Key: `registry/${key}` }));
+      expect(head.ServerSideEncryption, key).toBe('AES256');
+    }
 
     expect((await admin(app, '/v1/_catalog').expect(200)).body.repositories).toEqual(['hello-universe']);
     const whole = await admin(app, '/v1/packs/hello-universe/1.3.1/archive').buffer(true).expect(200);
