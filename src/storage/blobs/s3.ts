@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Socket } from 'node:net';
-import { PassThrough, Readable, Transform, Writable } from 'node:stream';
+import { PassThrough, pipeline, Readable, Transform, Writable } from 'node:stream';
 import { BLOBS_FOLDER, blobKey, digestOfBlobName, healthProbeName, stagedUploadName, UPLOADS_FOLDER } from '../layout.js';
 import { UPLOAD_QUEUE_SIZE, type S3Bucket } from '../s3/client.js';
 import { isS3NotFound, s3Call, s3Failure } from '../s3/errors.js';
@@ -64,11 +64,7 @@ export class S3BlobStore implements BlobStore {
   readStaged(staged: string): Readable {
     const out = new PassThrough();
     this.getObject(staged).then(
-      (response) => {
-        const body = response.Body as Readable;
-        body.on('error', (error) => out.destroy(error));
-        body.pipe(out);
-      },
+      (response) => forward(response.Body as Readable, out),
       (error: unknown) => out.destroy(error as Error),
     );
     return out;
@@ -134,13 +130,11 @@ export class S3BlobStore implements BlobStore {
         whole.destroy();
         const body = ranged.Body as Readable;
         keepWhileClientReads(body);
-        body.on('error', (error) => out.destroy(error));
-        body.pipe(out);
+        forward(body, out);
       },
       () => {
         // Deleted (or replaced) since it was opened: the pinned whole answer still holds the bytes.
-        whole.on('error', (error) => out.destroy(error));
-        whole.pipe(sliced(range)).pipe(out);
+        forward(whole, out, sliced(range));
       },
     );
     return out;
@@ -244,24 +238,36 @@ function keepWhileClientReads(body: Readable): void {
   (body as Readable & { socket?: Socket }).socket?.setTimeout(0);
 }
 
+/**
+ * Pipe an S3 answer into the stream handed out before it arrived. A reader that goes away (a download cut by
+ * its client) destroys the S3 answer too, so its socket is not left paused and open.
+ */
+function forward(body: Readable, out: PassThrough, through?: Transform): void {
+  const done = (error?: Error | null) => {
+    if (error && !out.destroyed) out.destroy(error);
+  };
+  // Read whole, cut short, or a range taken from the whole answer: the rest of S3's answer is not wanted.
+  out.once('close', () => body.destroy());
+  if (through) pipeline(body, through, out, done);
+  else pipeline(body, out, done);
+}
+
 /** `CopySource` is `bucket/key`, URL-encoded (a prefix may hold any character). */
 function copySource(bucket: string, key: string): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-/** The bytes `range.start..range.end` of a stream of the whole blob. */
+/** The bytes `range.start..range.end` of a stream of the whole blob; what follows the range is dropped. */
 function sliced(range: ByteRange): Transform {
   let at = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      if (at > range.end) return done();
       const from = Math.max(range.start - at, 0);
       const to = Math.min(range.end + 1 - at, chunk.length);
       at += chunk.length;
       if (to > from) this.push(chunk.subarray(from, to));
-      if (at > range.end) {
-        this.push(null);
-        return;
-      }
+      if (at > range.end) this.push(null);
       done();
     },
   });
