@@ -1,6 +1,6 @@
 // The storage conformance suites against the S3 drivers on a real S3-protocol server (moto, on loopback):
 // the same contract the filesystem and memory drivers pass, plus what only a bucket can show.
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CachedBlobStore } from '../../src/storage/blobs/cache.js';
@@ -44,7 +44,6 @@ describe.skipIf(!available(moto))(`S3 storage on moto ${moto.path ? '' : moto.sk
       store,
       cleanup: async () => {},
       writeRaw: async (pack, key, text) => {
-        const { PutObjectCommand } = await import('@aws-sdk/client-s3');
         await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: bucket.objectKey(`metadata/${pack}/${key}.json`), Body: text }));
       },
     };

@@ -3,7 +3,7 @@
 import { HeadBucketCommand, S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { s3Failure, s3Status } from './errors.js';
 
-/** `storage.s3`, as the configuration hands it over (config/schema.ts). */
+/** `storage.s3`, as the configuration hands it over (config/schema.ts S3StorageConfig, which checks `chunkSize` ≥ 5 MiB). */
 export interface S3Settings {
   region: string;
   bucket: string;
@@ -19,9 +19,6 @@ export interface S3Settings {
   /** Part size of multipart uploads (bytes, at least 5 MiB): an archive larger than this is sent in parts. */
   chunkSize: number;
 }
-
-/** The smallest part S3 accepts in a multipart upload (except the last). */
-export const MIN_CHUNK_SIZE = 5 * 1024 * 1024;
 
 /**
  * Parts of one upload sent at once. lib-storage holds at most (queueSize + 1) parts in memory per upload, so
