@@ -20,6 +20,7 @@ import { startOurs } from './lib/ours.js';
 import { buildPackSeries, type BenchPack } from './lib/packs.js';
 import { busyMs, hotFunctions, hotModules, inclusiveSourceFunctions, nowUs, readProfile, type Window } from './lib/profile.js';
 import { measureReindex, reindexAvailable, seedByPushing, type ReindexFigures } from './lib/reindex.js';
+import { benchS3 } from './lib/s3.js';
 import { renderCatalog, renderColdStart, renderDownloads, renderProfiles, renderPushes, renderReindex, renderSummary, type ProfileSummary } from './lib/render.js';
 import { machineLine, Report, resultsPath } from './lib/report.js';
 import { packName, seedIndex, type SeededIndex } from './lib/seed.js';
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
     const loadClient = await chooseLoadClient();
     if (loadClient.note) report.note(loadClient.note);
     const ctx: Context = { options, scratch, certificate, htpasswd, entry, report };
-    const needPacks = (['push', 'download', 'ceiling', 'notifications', 'profile'] as const).some((name) => sections.has(name));
+    const needPacks = (['push', 'download', 'ceiling', 'notifications', 'profile', 's3'] as const).some((name) => sections.has(name));
     const packs = needPacks ? await buildPacks(ctx) : undefined;
     const pushes = sections.has('push');
     const downloads = sections.has('download');
@@ -213,6 +214,14 @@ async function main(): Promise<void> {
         log('pack-registry reindex');
         reindex = await measureReindex(entry, dir, htpasswdOf(OURS_COST), certificate, scale.reindexVersions, scale.reindexRuns);
       }
+    }
+
+    // ---- ours on S3 (moto) against ours on the filesystem, same run
+    if (sections.has('s3') && packs) {
+      const largest = scale.pushSizes.at(-1);
+      const large = (largest && packs.series.get(largest.name)) ?? [];
+      log(`s3: ${large.length} pushes and 50 KB downloads on moto and on the filesystem`);
+      await benchS3({ entry, scratch, htpasswd: htpasswdOf(OURS_COST), certificate, large, small: packs.small, load: options.load, report, env: options.serverEnv });
     }
 
     // ---- peers, one at a time, with the peers' htpasswd (bcrypt 5)

@@ -21,6 +21,8 @@ export interface OursOptions {
   label?: string;
   /** Extra REGISTRY_* variables (`--server-env`). */
   env?: Record<string, string>;
+  /** Variables choosing another storage driver (`REGISTRY_STORAGE_S3_*`) instead of the filesystem at `storageDir`. */
+  storage?: Record<string, string>;
 }
 
 export interface OursTarget extends Target {
@@ -34,7 +36,7 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
   const env = cleanEnv({
     NODE_ENV: 'production',
     REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: options.storageDir,
+    ...(options.storage ?? { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: options.storageDir }),
     REGISTRY_AUTH_HTPASSWD_PATH: options.htpasswd.path,
     REGISTRY_HTTP_TLS_CERTIFICATE: options.certificate.certPath,
     REGISTRY_HTTP_TLS_KEY: options.certificate.keyPath,

@@ -75,7 +75,7 @@ export async function seedByPushing(options: SeedOptions): Promise<number> {
       const worker = async () => {
         while (next < jobs.length) {
           const job = jobs[next++] as { name: string; version: string };
-          const upload = await stageUpload(Readable.from([tinyPack(job.name, job.version)]), running.registry.uploadDir, 1024 * 1024);
+          const upload = await stageUpload(Readable.from([tinyPack(job.name, job.version)]), running.registry.staging, 1024 * 1024);
           await running.registry.push(upload, { user: 'admin' });
         }
       };

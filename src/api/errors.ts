@@ -47,6 +47,10 @@ export const ERROR_CATALOGUE = {
   },
   READ_ONLY: { status: 503, meaning: 'the registry is in read-only maintenance mode; writes are refused' },
   STORAGE_FULL: { status: 507, meaning: 'the disk filled up during a push; nothing of it was stored' },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    meaning: 'the storage (the S3 bucket) cannot be reached or does not answer in time; nothing was changed, retry after Retry-After',
+  },
   NOT_FOUND: { status: 404, meaning: 'no such endpoint' },
   BODY_INVALID: { status: 400, meaning: 'the request body could not be read (malformed JSON, a malformed multipart form, a body cut short)' },
   INTERNAL: { status: 500, meaning: 'an unexpected server failure; the server log has the details' },

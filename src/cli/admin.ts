@@ -1,6 +1,6 @@
 // The administrator's commands beside `serve`: reindex, gc and healthcheck.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { RegistryConfig } from '../config/schema.js';
@@ -16,12 +16,11 @@ import {
 } from '../registry/maintenance.js';
 import { Registry } from '../registry/registry.js';
 import { applyRetention, type RetentionReport } from '../registry/retention.js';
-import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
 import { renameDurably } from '../storage/fs.js';
 import { indexPath as indexPathIn, listedMetadataKey, reindexPath } from '../storage/layout.js';
 import { StorageLock } from '../storage/lock.js';
-import { FilesystemMetadataStore } from '../storage/metadata/filesystem.js';
 import { accountToBecome, becomeAccount, chownTree } from './privileges.js';
+import { openDurableStorage, type DurableStorageConfig } from './storage.js';
 
 export interface Output {
   out(line: string): void;
@@ -37,14 +36,18 @@ export const stdio: Output = {
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 
-type FilesystemStorage = Extract<RegistryConfig['storage'], { kind: 'filesystem' }>;
-
-function filesystemStorage(config: RegistryConfig, command: string, output: Output): FilesystemStorage | undefined {
-  if (config.storage.kind !== 'filesystem') {
+/**
+ * The storage a command works on. With S3 the local folder (index, tokens, lock) may be new — a registry
+ * restarted on another machine from its bucket — so it is made; a filesystem storage must exist.
+ */
+async function durableStorage(config: RegistryConfig, command: string, output: Output): Promise<DurableStorageConfig | undefined> {
+  if (config.storage.kind === 'inmemory') {
     output.err(`${command}: the storage is "inmemory": nothing outlives the server, there is nothing to ${command}`);
     return undefined;
   }
-  if (!existsSync(config.storage.rootDirectory)) {
+  if (config.storage.kind === 's3') {
+    await mkdir(config.storage.rootDirectory, { recursive: true });
+  } else if (!existsSync(config.storage.rootDirectory)) {
     output.err(`${command}: there is no storage at ${config.storage.rootDirectory}`);
     return undefined;
   }
@@ -74,7 +77,7 @@ export interface ReindexCommandOptions {
  * would then look unreferenced to gc) — unless `allowLoss`; either way each such version is listed.
  */
 export async function reindexCommand(config: RegistryConfig, output: Output = stdio, options: ReindexCommandOptions = {}): Promise<number> {
-  const storage = filesystemStorage(config, 'reindex', output);
+  const storage = await durableStorage(config, 'reindex', output);
   if (!storage) return EXIT_USAGE;
   const root = storage.rootDirectory;
   await actAsServerUser(root);
@@ -83,9 +86,10 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     output.err(`reindex: a pack-registry server (or another reindex) is running on ${root}: stop it first`);
     return EXIT_FAILURE;
   }
+  let opened: Awaited<ReturnType<typeof openDurableStorage>> | undefined;
   try {
-    const blobs = await FilesystemBlobStore.open(root);
-    const metadata = new FilesystemMetadataStore(root);
+    opened = await openDurableStorage(storage);
+    const { blobs, metadata } = opened;
     const indexPath = indexPathIn(root);
     const temporary = reindexPath(root);
     await removeDatabase(temporary);
@@ -138,6 +142,7 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     }
     return 0;
   } finally {
+    opened?.close();
     lock.release();
   }
 }
@@ -168,7 +173,7 @@ export interface GcCommandOptions {
  * what retention would remove in any case.
  */
 export async function gcCommand(config: RegistryConfig, options: GcCommandOptions, output: Output = stdio): Promise<number> {
-  const storage = filesystemStorage(config, 'gc', output);
+  const storage = await durableStorage(config, 'gc', output);
   if (!storage) return EXIT_USAGE;
   const dryRun = options.dryRun ?? false;
   if (storage.readOnly && !dryRun) {
@@ -182,14 +187,13 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
   const serverRunning = lock === null;
   try {
     const indexPath = indexPathIn(root);
-    const metadata = new FilesystemMetadataStore(root);
+    const { blobs, metadata, location, close } = await openDurableStorage(storage);
     const db = existsSync(indexPath) ? new Db(indexPath) : undefined;
     try {
       if (!db && !(await hasMetadata(metadata))) {
-        output.err(`gc: ${root} has neither an index nor metadata documents: refusing to count every blob as garbage`);
+        output.err(`gc: ${location} has neither an index nor metadata documents: refusing to count every blob as garbage`);
         return EXIT_FAILURE;
       }
-      const blobs = await FilesystemBlobStore.open(root);
       let retention: RetentionReport | undefined;
       const rules = config.retention.rules;
       const retentionSetsLimits = rules.some((rule) => rule.keepLast !== undefined || rule.keepWithinMs !== undefined);
@@ -207,12 +211,13 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
       if (options.json) output.out(JSON.stringify(retention ? { ...report, retention } : report, null, 2));
       else {
         if (retention) for (const line of describeRetention(retention)) output.out(line);
-        for (const line of describeGc(root, report)) output.out(line);
+        for (const line of describeGc(location, report)) output.out(line);
       }
       for (const failure of retention?.failed ?? []) output.err(`gc: retention could not remove ${failure.pack}:${failure.version}: ${failure.reason}`);
       return retention && retention.failed.length > 0 ? EXIT_FAILURE : 0;
     } finally {
       db?.close();
+      close();
     }
   } finally {
     lock?.release();

@@ -73,7 +73,8 @@ async function serve(file: string | undefined): Promise<void> {
   server.running = await startRegistry(config, { logger, killAtPushStep });
   if (account) {
     // Everything root had to read is read; the storage and what this start created become the user's.
-    if (config.storage.kind === 'filesystem') await chownTree(config.storage.rootDirectory, account);
+    // With S3, the local folder (index, tokens, lock); the bucket's objects belong to no local user.
+    if (config.storage.kind !== 'inmemory') await chownTree(config.storage.rootDirectory, account);
     await chownFiles(created.filter((path) => existsSync(path)), account);
     becomeAccount(account);
     logger.info({ user: account.name, uid: account.uid, gid: account.gid }, 'running as an unprivileged user');

@@ -21,14 +21,13 @@ import { NotificationDispatcher } from '../registry/notifications.js';
 import { Registry, type PushStep } from '../registry/registry.js';
 import { applyRetention } from '../registry/retention.js';
 import { CachedBlobStore } from '../storage/blobs/cache.js';
-import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
 import { MemoryBlobStore } from '../storage/blobs/memory.js';
 import type { BlobStore } from '../storage/blobs/store.js';
 import { indexPath as indexPathIn, tokenPaths } from '../storage/layout.js';
 import { StorageLock } from '../storage/lock.js';
-import { FilesystemMetadataStore } from '../storage/metadata/filesystem.js';
 import { MemoryMetadataStore } from '../storage/metadata/memory.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
+import { openDurableStorage, type DurableStorageConfig } from './storage.js';
 
 export interface RunningRegistry extends ListeningServer {
   registry: Registry;
@@ -74,7 +73,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
   const { logger } = options;
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
-  const { blobs, db, metadata, lock, indexIsNew } = await openStorage(config);
+  const { blobs, db, metadata, lock, indexIsNew, release } = await openStorage(config);
   let backfill: { stop(): Promise<void> } | undefined;
   let tokens: TokenStore | undefined;
   let dispatcher: NotificationDispatcher | undefined;
@@ -87,6 +86,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
     await tokens?.close();
     db.close();
     lock?.release();
+    release();
     if (blobs instanceof MemoryBlobStore) await blobs.close();
   };
   const endpoints = config.notifications.endpoints.filter((endpoint) => !endpoint.disabled);
@@ -95,8 +95,8 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
       db,
       notificationEndpoints: endpoints.map((endpoint) => endpoint.name),
       onChangeQueued: () => dispatcher?.wake(),
-      // Memory blobs are in memory already; only the filesystem gains from a cache of small blobs.
-      blobs: blobs instanceof FilesystemBlobStore ? new CachedBlobStore(blobs) : blobs,
+      // Memory blobs are in memory already; the filesystem and S3 gain from a cache of small blobs.
+      blobs: blobs instanceof MemoryBlobStore ? blobs : new CachedBlobStore(blobs),
       limits: { maxEntries: config.limits.maxEntries, maxUnpackedSize: config.limits.maxUnpackedSize },
       readOnly: config.storage.readOnly,
       onPushStep: killAt(options.killAtPushStep),
@@ -197,11 +197,17 @@ interface OpenedStorage {
   lock: StorageLock | undefined;
   /** The index file did not exist before this start. */
   indexIsNew: boolean;
+  /** Releases the storage's connections (S3's sockets). */
+  release(): void;
 }
 
+/**
+ * With S3 the lock, like the index, stays in the local folder: one server per index (a single replica), and
+ * reindex and gc on the same machine take the same lock. Several replicas on one bucket are not supported yet.
+ */
 async function openStorage(config: RegistryConfig): Promise<OpenedStorage> {
   if (config.storage.kind === 'inmemory') {
-    return { blobs: await MemoryBlobStore.open(), db: new Db(':memory:'), metadata: new MemoryMetadataStore(), lock: undefined, indexIsNew: true };
+    return { blobs: await MemoryBlobStore.open(), db: new Db(':memory:'), metadata: new MemoryMetadataStore(), lock: undefined, indexIsNew: true, release: () => {} };
   }
   const root = config.storage.rootDirectory;
   await mkdir(root, { recursive: true });
@@ -210,20 +216,25 @@ async function openStorage(config: RegistryConfig): Promise<OpenedStorage> {
     throw new Error(`the storage ${root} is in use by another pack-registry process (a server, or a reindex); stop it first`);
   }
   try {
-    return { ...(await openFilesystemStorage(root)), lock };
+    return { ...(await openDurable(config.storage)), lock };
   } catch (error) {
     lock.release();
     throw error;
   }
 }
 
-async function openFilesystemStorage(root: string): Promise<Omit<OpenedStorage, 'lock'>> {
-  const indexPath = indexPathIn(root);
+async function openDurable(storage: DurableStorageConfig): Promise<Omit<OpenedStorage, 'lock'>> {
+  const indexPath = indexPathIn(storage.rootDirectory);
   const indexIsNew = !existsSync(indexPath);
-  const blobs = await FilesystemBlobStore.open(root);
-  // At start no upload is in flight: staging files are leftovers of a crash and can never be committed.
-  await blobs.removeStagedUploads();
-  return { blobs, db: new Db(indexPath), metadata: new FilesystemMetadataStore(root), indexIsNew };
+  const { blobs, metadata, close } = await openDurableStorage(storage);
+  try {
+    // At start no upload is in flight: staged uploads are leftovers of a crash and can never be committed.
+    await blobs.removeStagedUploads();
+    return { blobs, db: new Db(indexPath), metadata, indexIsNew, release: close };
+  } catch (error) {
+    close();
+    throw error;
+  }
 }
 
 /**

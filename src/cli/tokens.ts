@@ -14,7 +14,7 @@ async function openStore(config: RegistryConfig, command: string, output: Output
     output.err(`token ${command}: auth is "none": every caller is an admin, tokens would mean nothing`);
     return undefined;
   }
-  if (config.storage.kind !== 'filesystem') {
+  if (config.storage.kind === 'inmemory') {
     output.err(`token ${command}: the storage is "inmemory": tokens live in the server's memory; manage them over HTTP (/v1/tokens)`);
     return undefined;
   }

@@ -1,5 +1,6 @@
-// When packctl sends an upload again: only when the registry said "not now" (`503 TOO_MANY_UPLOADS`) or the
-// connection was cut before any byte of an answer came. Nothing else is retried — a 4xx, `503 READ_ONLY` or any
+// When packctl sends an upload again: only when the registry said "not now" (`503 TOO_MANY_UPLOADS`, or
+// `503 STORAGE_UNAVAILABLE`: its bucket is away and nothing was stored) or the connection was cut before any
+// byte of an answer came. Nothing else is retried — a 4xx, `503 READ_ONLY` or any
 // other 5xx means the same upload would meet the same answer, or that the registry may have acted on it.
 // The waits honour `Retry-After`, else back off exponentially; at most 5 retries, none starting later than 60 s
 // after the first attempt did, each one said on stderr in one line.
@@ -34,6 +35,9 @@ export interface RetryOptions {
   now?: () => number;
 }
 
+/** The registry's "not now" answers: nothing of the upload was kept, and it says when to ask again. */
+const NOT_NOW_CODES: ReadonlySet<string> = new Set(['TOO_MANY_UPLOADS', 'STORAGE_UNAVAILABLE']);
+
 /** The connection failures that prove nothing was answered and that sending again is the cure. */
 const CUT_CONNECTION_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -43,9 +47,9 @@ const CUT_CONNECTION_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE'
  */
 export function transientUploadFailure(error: unknown, nowMs: number = Date.now()): Transient | undefined {
   if (error instanceof ApiError) {
-    if (error.status !== 503 || error.code !== 'TOO_MANY_UPLOADS') return undefined;
+    if (error.status !== 503 || error.code === undefined || !NOT_NOW_CODES.has(error.code)) return undefined;
     const retryAfterMs = parseRetryAfter(error.retryAfter, nowMs);
-    return { reason: '503 TOO_MANY_UPLOADS', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    return { reason: `503 ${error.code}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   }
   if (error instanceof NoAnswerError && error.code !== undefined && CUT_CONNECTION_CODES.has(error.code)) {
     return { reason: 'connection reset' };

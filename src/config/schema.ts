@@ -11,6 +11,16 @@ export interface RegistryConfig {
   log: { level: LogLevel; formatter: 'json' | 'text' };
   storage:
     | { kind: 'filesystem'; rootDirectory: string; readOnly: boolean }
+    | {
+        kind: 's3';
+        /**
+         * `storage.s3.localdirectory`: the local folder of what stays on this machine with an S3 storage (index.db,
+         * tokens.json and tokens.key, registry.lock); the blobs and metadata documents are in the bucket.
+         */
+        rootDirectory: string;
+        s3: S3StorageConfig;
+        readOnly: boolean;
+      }
     | { kind: 'inmemory'; readOnly: boolean };
   http: {
     /** `undefined` means every interface (`addr: :5000`). */
@@ -103,6 +113,21 @@ export interface RetentionRuleConfig {
   keepPulledWithinMs?: number;
 }
 
+/** `storage.s3`, resolved: the endpoint built, the prefix trimmed, the key pair checked (storage/s3/client.ts). */
+export interface S3StorageConfig {
+  region: string;
+  bucket: string;
+  /** The key prefix, without leading or trailing `/`; '' for the bucket's root. */
+  rootDirectory: string;
+  /** `regionendpoint`, or `http(s)://host:port` from the Spectro docs' host/port/secure; undefined: AWS. */
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  /** undefined: the AWS default credential chain. */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  encrypt: boolean;
+  chunkSize: number;
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface ListenAddress {
@@ -148,6 +173,11 @@ export const IGNORED_DISTRIBUTION_KEYS: readonly string[] = [
   'storage.tag',
   'storage.maintenance.uploadpurging',
   'storage.filesystem.maxthreads',
+  // Distribution's s3 keys that change nothing here: requests are always signed with v4, and the SDK names
+  // itself and logs through the registry.
+  'storage.s3.v4auth',
+  'storage.s3.useragent',
+  'storage.s3.loglevel',
   'http.secret',
   'http.prefix',
   'http.relativeurls',
@@ -163,7 +193,7 @@ export const IGNORED_DISTRIBUTION_KEYS: readonly string[] = [
  * may be written as the bare kind name: `storage: inmemory`, `auth: none`.
  */
 export const SELECTOR_SECTIONS = {
-  storage: ['filesystem', 'inmemory'],
+  storage: ['filesystem', 's3', 'inmemory'],
   auth: ['htpasswd', 'none'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -435,6 +465,84 @@ const htpasswdAuth = section({
 
 const filesystemStorage = section({ rootdirectory: filePath.default('./storage') });
 
+/** S3's smallest multipart part, and Distribution's default `chunksize`. */
+const MIN_S3_CHUNK_SIZE = 5 * 1024 * 1024;
+const DEFAULT_S3_CHUNK_SIZE = 10 * 1024 * 1024;
+
+const endpointUrl = z.preprocess(
+  numberAsString,
+  z.string().refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.search === '' && url.hash === '';
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `expected an http(s) URL like "https://s3.example.com:9000", got ${describeValue(issue.input)}` },
+  ),
+);
+
+const s3Text = z.preprocess(numberAsString, z.string().min(1));
+
+/**
+ * Distribution's `storage.s3` keys, and the Spectro docs' `host`/`port` form of an endpoint (with `secure`
+ * choosing https or http). `localdirectory` is this registry's own: where index.db, the tokens and the lock live.
+ */
+const s3Storage = section({
+  region: s3Text.default('us-east-1'),
+  bucket: s3Text,
+  rootdirectory: z.preprocess(numberAsString, z.string()).default(''),
+  regionendpoint: endpointUrl.optional(),
+  host: hostName.optional(),
+  port: z.int({ error: (issue) => `expected a port from 1 to 65535, got ${describeValue(issue.input)}` }).min(1).max(65535).optional(),
+  secure: z.boolean().default(true),
+  forcepathstyle: z.boolean().optional(),
+  accesskey: s3Text.optional(),
+  secretkey: s3Text.optional(),
+  encrypt: z.boolean().default(false),
+  chunksize: positiveInteger
+    .refine((size) => size >= MIN_S3_CHUNK_SIZE, { error: `must be at least ${MIN_S3_CHUNK_SIZE} (5 MiB), the smallest part S3 accepts` })
+    .default(DEFAULT_S3_CHUNK_SIZE),
+  localdirectory: filePath.default('./storage'),
+}).superRefine((s3, ctx) => {
+  if (s3.regionendpoint !== undefined && s3.host !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['host'], message: 'set regionendpoint or host (and port), not both' });
+  }
+  if (s3.port !== undefined && s3.host === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['port'], message: 'a port needs storage.s3.host' });
+  }
+  if ((s3.accesskey === undefined) !== (s3.secretkey === undefined)) {
+    const missing = s3.accesskey === undefined ? 'accesskey' : 'secretkey';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'set accesskey and secretkey together, or neither (the AWS default credential chain)' });
+  }
+  if (/(^|\/)\.\.?(\/|$)/.test(s3.rootdirectory)) {
+    ctx.addIssue({ code: 'custom', path: ['rootdirectory'], message: 'must not contain "." or ".." segments' });
+  }
+});
+
+type RawS3Storage = z.output<typeof s3Storage>;
+
+function s3StorageConfig(raw: RawS3Storage): S3StorageConfig {
+  const hostEndpoint =
+    raw.host === undefined
+      ? undefined
+      : `${raw.secure ? 'https' : 'http'}://${raw.host.includes(':') ? `[${raw.host}]` : raw.host}${raw.port === undefined ? '' : `:${raw.port}`}`;
+  const endpoint = raw.regionendpoint?.replace(/\/+$/, '') ?? hostEndpoint;
+  return {
+    region: raw.region,
+    bucket: raw.bucket,
+    rootDirectory: raw.rootdirectory.replace(/^\/+|\/+$/g, ''),
+    endpoint,
+    // MinIO, Ceph and moto serve buckets by path unless set up with a wildcard domain; AWS by host name.
+    forcePathStyle: raw.forcepathstyle ?? endpoint !== undefined,
+    credentials: raw.accesskey !== undefined && raw.secretkey !== undefined ? { accessKeyId: raw.accesskey, secretAccessKey: raw.secretkey } : undefined,
+    encrypt: raw.encrypt,
+    chunkSize: raw.chunksize,
+  };
+}
+
 /**
  * `notifications.endpoints[]`: Distribution's keys (name, url, headers, timeout, threshold, backoff, disabled),
  * plus `maxbackoff` (the cap of the doubling backoff) and `secret` (signs each body with HMAC-SHA256).
@@ -509,6 +617,7 @@ export const rawConfigSchema = section({
   }),
   storage: selectorSection('storage', {
     filesystem: filesystemStorage.optional(),
+    s3: s3Storage.optional(),
     inmemory: section({}).optional(),
     maintenance: section({ readonly: section({ enabled: z.boolean().default(false) }) }),
   }),
@@ -630,7 +739,9 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
     storage:
       raw.storage.inmemory !== undefined
         ? { kind: 'inmemory', readOnly }
-        : { kind: 'filesystem', rootDirectory: absolute(filesystem.rootdirectory), readOnly },
+        : raw.storage.s3 !== undefined
+          ? { kind: 's3', rootDirectory: absolute(raw.storage.s3.localdirectory), s3: s3StorageConfig(raw.storage.s3), readOnly }
+          : { kind: 'filesystem', rootDirectory: absolute(filesystem.rootdirectory), readOnly },
     http: {
       host: raw.http.addr.host,
       port: raw.http.addr.port,

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import multer from 'multer';
 import { ERROR_CATALOGUE, type ErrorBody } from '../api/index.js';
-import { RegistryError } from '../registry/errors.js';
+import { RegistryError, StorageUnavailableError } from '../registry/errors.js';
 import { UploadTooLargeError } from '../registry/registry.js';
 
 /** Headers a route may have set for the body it meant to send (an archive, a pack file), not for an error. */
@@ -15,6 +15,8 @@ const BODY_HEADERS = ['Content-Disposition', 'ETag', 'Pack-Digest', 'Pack-Versio
 export function sendError(res: Response, error: RegistryError): void {
   const body: ErrorBody = { errors: error.entries() };
   for (const name of BODY_HEADERS) res.removeHeader(name);
+  // The storage is expected back: tell clients (and packctl's retry) when to ask again.
+  if (error.code === 'STORAGE_UNAVAILABLE') res.setHeader('Retry-After', String(error.detail.retryAfter ?? STORAGE_RETRY_AFTER_SECONDS));
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.status(ERROR_CATALOGUE[error.code].status).json(body);
 }
@@ -34,8 +36,15 @@ export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler
   };
 }
 
+const STORAGE_RETRY_AFTER_SECONDS = 10;
+
 export function toRegistryError(error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
+  if (error instanceof StorageUnavailableError) {
+    return new RegistryError('STORAGE_UNAVAILABLE', `the registry's storage cannot be reached now: ${error.message}; nothing was changed, retry later`, {
+      retryAfter: error.retryAfterSeconds,
+    });
+  }
   if (error instanceof UploadTooLargeError) {
     return new RegistryError('PACK_TOO_LARGE', `the pack archive is larger than the limit of ${error.limit} bytes`, {
       limit: error.limit,

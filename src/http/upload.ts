@@ -1,9 +1,8 @@
 import type { Request, RequestHandler } from 'express';
-import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import multer from 'multer';
 import type { InspectionResult } from '../packs/types.js';
-import { RegistryError } from '../registry/errors.js';
+import { RegistryError, StorageUnavailableError } from '../registry/errors.js';
 import { UploadTooLargeError, type InspectedUpload } from '../registry/registry.js';
 import { sendError, toRegistryError } from './errors.js';
 
@@ -23,6 +22,9 @@ const answerNow = new WeakMap<Express.Request, (error: unknown) => void>();
 /** Stages one upload's bytes, hashing and inspecting them as they arrive (Registry.receiveUpload). */
 export type ReceiveUpload = (bytes: Readable, maxBytes: number) => Promise<InspectedUpload>;
 
+/** Removes a staged upload that will not be pushed (Registry.discardUpload). */
+export type DiscardUpload = (path: string) => Promise<void>;
+
 /**
  * Failures of the registry's own side while it received an upload (the staging disk, a bug): they stay what
  * they are (STORAGE_FULL, INTERNAL). Every other failure of the form parser is the body's (see formFailure).
@@ -39,7 +41,7 @@ const receptions = new WeakMap<Express.Request, Promise<void>>();
  * A multer storage engine that streams the `pack` field into the blob store's staging folder while hashing
  * and inspecting it (see receiveUpload): the archive is never held in memory, nor read back to be inspected.
  */
-function stagingStorage(receive: ReceiveUpload, maxBytes: number): multer.StorageEngine {
+function stagingStorage(receive: ReceiveUpload, discard: DiscardUpload, maxBytes: number): multer.StorageEngine {
   return {
     _handleFile(req, file, done) {
       // busboy fails the part's stream when the form ends inside it (a truncated body): staging then fails
@@ -54,14 +56,16 @@ function stagingStorage(receive: ReceiveUpload, maxBytes: number): multer.Storag
           done(null, { path: staged.path, size: staged.size, archiveDigest: staged.digest, inspection: staged.inspection } as Partial<StagedFile>),
         (error: unknown) => {
           if (error instanceof UploadTooLargeError) answerNow.get(req)?.(error);
-          else if (isObject(error) && (error !== streamError || isSystemError(error))) receiverFailures.add(error);
+          else if (isObject(error) && (error !== streamError || isSystemError(error) || error instanceof StorageUnavailableError)) {
+            receiverFailures.add(error);
+          }
           done(error);
         },
       );
       receptions.set(req, reception);
     },
     _removeFile(_req, file, done) {
-      rm(file.path, { force: true }).then(
+      discard(file.path).then(
         () => done(null),
         (error: Error) => done(error),
       );
@@ -70,9 +74,9 @@ function stagingStorage(receive: ReceiveUpload, maxBytes: number): multer.Storag
 }
 
 /** Parses the push form: exactly one file in the field `pack`, and a few small text fields. */
-export function receivePack(receive: ReceiveUpload, maxUploadSize: number): RequestHandler {
+export function receivePack(receive: ReceiveUpload, discard: DiscardUpload, maxUploadSize: number): RequestHandler {
   const parse = multer({
-    storage: stagingStorage(receive, maxUploadSize),
+    storage: stagingStorage(receive, discard, maxUploadSize),
     limits: { files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   }).single('pack');
   return (req, res, next) => {

@@ -20,3 +20,9 @@ export class RegistryError extends Error {
     return [{ code: this.code, message: this.message, detail: this.detail }, ...this.more];
   }
 }
+
+/**
+ * The storage cannot be reached now (S3 refuses connections or does not answer): 503 STORAGE_UNAVAILABLE with
+ * Retry-After. Thrown by the storage drivers; re-exported here so the HTTP layer meets it through registry/.
+ */
+export { StorageUnavailableError } from '../storage/blobs/store.js';

@@ -259,6 +259,7 @@ export interface GcReport {
 }
 
 export interface GcOptions {
+  /** The local folder of index.db (and, with the filesystem driver, of everything): its leftovers are taken too. */
   root: string;
   /** The index, when it exists: its versions keep their blobs. */
   db: Db | undefined;
@@ -305,38 +306,45 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
   };
 
   const referenced = options.db ? options.db.referencedArchiveDigests() : new Set<string>();
-  const documents: VersionMetadata[] = [];
+  const documents: { metadata: VersionMetadata; size: number }[] = [];
   for await (const stored of options.metadata.list()) {
     const parsed = stored.error ? undefined : parseVersionMetadata(stored.document);
     if (!parsed?.ok) {
       report.unreadableMetadata.push(listedMetadataKey(stored));
       continue;
     }
-    documents.push(parsed.metadata);
+    documents.push({ metadata: parsed.metadata, size: stored.size });
     referenced.add(parsed.metadata.archiveDigest);
   }
 
-  for await (const digest of options.blobs.list()) {
-    if (referenced.has(digest)) continue;
-    const path = blobKey(digest);
-    const info = await stat(storagePath(options.root, path)).catch(() => undefined);
-    if (!info) continue;
-    if (!oldEnough(info.mtimeMs)) {
-      add(report.keptRecent, info.size);
+  // The listing carries each blob's age, whatever the driver (a file's mtime, an object's LastModified).
+  for await (const blob of options.blobs.list()) {
+    if (referenced.has(blob.digest)) continue;
+    if (!oldEnough(blob.modifiedMs)) {
+      add(report.keptRecent, blob.size);
       continue;
     }
-    await take({ kind: 'blob', path, bytes: info.size }, report.blobs, () => options.blobs.delete(digest));
+    await take({ kind: 'blob', path: blobKey(blob.digest), bytes: blob.size }, report.blobs, () => options.blobs.delete(blob.digest));
   }
 
-  for (const document of documents) {
+  for (const { metadata: document, size } of documents) {
     if (await options.blobs.stat(document.archiveDigest)) continue;
     const path = listedMetadataKey({ pack: document.pack, key: document.normalizedVersion });
-    const info = await stat(storagePath(options.root, path)).catch(() => undefined);
-    await take({ kind: 'metadata', path, bytes: info?.size ?? 0 }, report.metadata, () =>
+    await take({ kind: 'metadata', path, bytes: size }, report.metadata, () =>
       options.metadata.remove(document.pack, document.normalizedVersion),
     );
   }
 
+  // Stagings of pushes that never finished (for S3 also their incomplete multipart uploads).
+  for await (const staged of options.blobs.listStaged()) {
+    if (!oldEnough(staged.modifiedMs)) {
+      add(report.keptRecent, staged.bytes);
+      continue;
+    }
+    await take({ kind: 'upload', path: staged.key, bytes: staged.bytes }, report.uploads, () => options.blobs.discardStaged(staged.path));
+  }
+
+  // Temporary files of interrupted metadata writes and index rebuilds: local files under `root`.
   for (const path of await leftoverKeys(options.root)) {
     const info = await stat(storagePath(options.root, path)).catch(() => undefined);
     if (!info?.isFile()) continue;

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ChangePage, DeadLetter, ExpandedPackSummary, HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
 import type { Db, DeliveryState, DownloadRecord, EventAction, NewVersion, PackFilter, PackTagRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
@@ -13,7 +11,7 @@ import { comparePackVersions, normalizePackVersion } from '../packs/version.js';
 import { isBlobNotFound, type BlobStore, type OpenBlob } from '../storage/blobs/store.js';
 import { isStorableMetadataKey, MAX_METADATA_SEGMENT_LENGTH } from '../storage/layout.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
-import { stageUpload, type StagedUpload } from '../storage/staging.js';
+import { stageUpload, type StagedUpload, type StagingArea } from '../storage/staging.js';
 import { DownloadCounter } from './downloads.js';
 import { RegistryError } from './errors.js';
 import { changeEvent, changePage, deadLetter, feedPosition, webhookBody } from './feed.js';
@@ -140,8 +138,14 @@ export class Registry {
     this.downloads = new DownloadCounter(this.db, options.now ? () => this.now().getTime() : Date.now);
   }
 
-  get uploadDir(): string {
-    return this.blobs.uploadDir;
+  /** Where uploads are staged (the blob store's staging area), for callers that stage without receiveUpload. */
+  get staging(): StagingArea {
+    return this.blobs;
+  }
+
+  /** Remove an upload's staging that will not be pushed (a refused form); removing one that is gone succeeds. */
+  discardUpload(path: string): Promise<void> {
+    return this.blobs.discardStaged(path);
   }
 
   assertWritable(): void {
@@ -156,7 +160,7 @@ export class Registry {
    * Rejects with UploadTooLargeError, the partial file removed, once `maxBytes` is passed.
    */
   async receiveUpload(bytes: Readable, maxBytes: number): Promise<InspectedUpload> {
-    const staged = await stageUpload(bytes, this.blobs.uploadDir, maxBytes, this.inspectUpload);
+    const staged = await stageUpload(bytes, this.blobs, maxBytes, this.inspectUpload);
     return { path: staged.path, digest: staged.digest, size: staged.size, inspection: staged.read };
   }
 
@@ -168,6 +172,7 @@ export class Registry {
    * `upload.inspection` is receiveUpload's inspection of exactly these bytes; without it the file is inspected.
    */
   async push(upload: InspectedUpload, options: PushOptions): Promise<VersionDocument> {
+    const staging = { stored: false };
     try {
       this.assertWritable();
       const message = options.message?.trim() || undefined;
@@ -175,7 +180,7 @@ export class Registry {
         throw new RegistryError('MESSAGE_REQUIRED', 'a forced push must say why: add a message', {});
       }
       this.onPushStep('received');
-      const inspection = upload.inspection ?? (await inspectArchive(createReadStream(upload.path), this.limits));
+      const inspection = upload.inspection ?? (await inspectArchive(this.blobs.readStaged(upload.path), this.limits));
       if (!inspection.ok) throw packInvalid(inspection.problems);
       const pack = inspection.pack;
       assertStorable(pack);
@@ -183,18 +188,20 @@ export class Registry {
       // transaction, where it is authoritative against a racing push of the same version.
       this.checkOverwrite(pack, options);
       this.onPushStep('validated');
-      return await this.commitPush(upload, pack, { ...options, message });
+      return await this.commitPush(upload, pack, { ...options, message }, staging);
     } finally {
-      await rm(upload.path, { force: true });
+      // After a put the staging is gone already (put consumes it); otherwise it is this push's to remove.
+      if (!staging.stored) await this.blobs.discardStaged(upload.path);
     }
   }
 
-  private async commitPush(upload: StagedUpload, pack: InspectedPack, options: PushOptions): Promise<VersionDocument> {
+  private async commitPush(upload: StagedUpload, pack: InspectedPack, options: PushOptions, staging: { stored: boolean }): Promise<VersionDocument> {
     const manifest = pack.manifest;
     this.pin(upload.digest);
     let replacedDigest: string | undefined;
     try {
       await this.blobs.put(upload.path, upload.digest);
+      staging.stored = true;
       this.onPushStep('blob-stored');
       const versionId = this.db.transaction(() => {
         const existing = this.checkOverwrite(pack, options);

@@ -16,6 +16,11 @@
 //     metadata/<pack>/<version>.json    one document per pack version (registry/metadata.ts), keyed by the
 //                                       normalised version: with the blobs, everything the index is built from
 //     metadata/<pack>/.<random>.tmp     a document being written (fs.ts writeAtomically)
+//
+// With `storage: s3` the same keys name objects under `storage.s3.rootdirectory` in the bucket: blobs/,
+// metadata/ and uploads/ (a staging object, or an incomplete multipart upload, becomes a blob by a server-side
+// copy; the health probe is an object too; no .tmp documents, a PutObject replaces a document whole). The
+// index, the tokens and the lock stay in a local folder, `storage.s3.localdirectory`, under these same names.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { digestHex } from './blobs/store.js';

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { stagedUploadName } from './layout.js';
+import type { BlobStore, StagedLeftover, Staging } from './blobs/store.js';
+import { stagedUploadName, UPLOADS_FOLDER } from './layout.js';
 
 export interface StagedUpload {
+  /** The staging's name in the blob store (Staging.path): a file, or an object key for S3. */
   path: string;
   /** `sha256:<hex>` of the bytes as received: the archive digest. */
   digest: string;
@@ -33,8 +35,35 @@ const STAGING_BUFFER_BYTES = 1024 * 1024;
  */
 export type UploadReader<T> = (bytes: Readable) => Promise<T>;
 
+/** Where stageUpload writes: a blob store's staging area. */
+export type StagingArea = Pick<BlobStore, 'stage' | 'discardStaged'>;
+
 /**
- * Stream an upload into a new staging file while hashing it, so the archive is never held in memory
+ * The staging area of the drivers that stage on a local disk (filesystem, memory): one file per upload in
+ * `dir`. The file is opened asynchronously by the write stream; `discardStaged` is only called once the
+ * stream has closed (stageUpload waits for that), so a removal can never come before the file exists.
+ */
+export function folderStaging(dir: string): StagingArea & Pick<BlobStore, 'readStaged' | 'listStaged'> {
+  return {
+    stage(): Staging {
+      const path = join(dir, stagedUploadName());
+      return { path, writable: createWriteStream(path, { flags: 'wx', highWaterMark: STAGING_BUFFER_BYTES }) };
+    },
+    discardStaged: (path) => rm(path, { force: true, recursive: true }),
+    readStaged: (path) => createReadStream(path),
+    async *listStaged(): AsyncIterable<StagedLeftover> {
+      const names = (await readdir(dir).catch(() => [] as string[])).sort();
+      for (const name of names) {
+        const info = await stat(join(dir, name)).catch(() => undefined);
+        if (!info) continue;
+        yield { path: join(dir, name), key: `${UPLOADS_FOLDER}/${name}`, bytes: info.size, modifiedMs: info.mtimeMs };
+      }
+    },
+  };
+}
+
+/**
+ * Stream an upload into a new staging (a file, or an object for S3) while hashing it, so the archive is never held in memory
  * and never read twice just to learn its digest. Stops as soon as `maxBytes` is passed.
  *
  * With a `reader`, the same chunks also go to it as they arrive, and its answer comes back as `read`: a push
@@ -43,11 +72,10 @@ export type UploadReader<T> = (bytes: Readable) => Promise<T>;
  */
 export async function stageUpload<T = never>(
   source: Readable,
-  uploadDir: string,
+  area: StagingArea,
   maxBytes: number,
   reader?: UploadReader<T>,
 ): Promise<StagedUpload & { read?: T }> {
-  const path = join(uploadDir, stagedUploadName());
   const hash = createHash('sha256');
   let size = 0;
   const copy = reader ? new PassThrough({ highWaterMark: STAGING_BUFFER_BYTES }) : undefined;
@@ -77,7 +105,7 @@ export async function stageUpload<T = never>(
       done();
     },
   });
-  const file = createWriteStream(path, { flags: 'wx', highWaterMark: STAGING_BUFFER_BYTES });
+  const { path, writable: file } = area.stage();
   try {
     await pipeline(source, meter, file);
     const read = reading ? await reading : undefined;
@@ -85,11 +113,12 @@ export async function stageUpload<T = never>(
   } catch (error) {
     // The reader learns of the failure through its input; its answer no longer matters.
     copy?.destroy(error as Error);
-    // The file is opened asynchronously: an input that fails at once (a truncated form) fails the pipeline
+    // A file is opened asynchronously: an input that fails at once (a truncated form) fails the pipeline
     // before the open is done, and a file removed then would be created after its removal. Once the stream
-    // has closed, the open (if any) is over.
+    // has closed, the open (if any) is over; for S3, the multipart upload has been aborted.
     if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
-    await rm(path, { force: true });
+    // The caller learns of the staging's failure, not of a failed clean-up (gc finds what is left).
+    await area.discardStaged(path).catch(() => {});
     throw error;
   }
 }

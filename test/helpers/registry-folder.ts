@@ -34,7 +34,7 @@ export async function prepareRegistryFolder(options: RegistryFolderOptions = {})
     env: {
       REGISTRY_HTTP_ADDR: '127.0.0.1:0',
       // Naming a root folder selects the filesystem driver, so only when the test did not pick another.
-      ...(options.env?.REGISTRY_STORAGE ? {} : { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(dir, 'storage') }),
+      ...(picksStorage(options.env) ? {} : { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(dir, 'storage') }),
       REGISTRY_AUTH_HTPASSWD_PATH: htpasswdPath,
       REGISTRY_AUTH_HTPASSWD_REALM: 'Test Realm',
       REGISTRY_HTTP_TLS_CERTIFICATE: join(dir, 'certs', 'tls.crt'),
@@ -44,4 +44,9 @@ export async function prepareRegistryFolder(options: RegistryFolderOptions = {})
     },
   });
   return { dir, config, madeFolder };
+}
+
+/** Whether the test's variables choose the storage driver themselves (`REGISTRY_STORAGE=…`, `REGISTRY_STORAGE_S3_…`). */
+function picksStorage(env: Record<string, string> | undefined): boolean {
+  return Object.keys(env ?? {}).some((name) => name === 'REGISTRY_STORAGE' || name.startsWith('REGISTRY_STORAGE_S3_'));
 }

@@ -31,7 +31,10 @@ export interface RegistryProcessOptions {
 export function registryEnv(options: RegistryProcessOptions): Record<string, string> {
   return {
     REGISTRY_HTTP_ADDR: '127.0.0.1:0',
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: options.storage ?? join(options.dir, 'storage'),
+    // Unless the test picks S3 (REGISTRY_STORAGE_S3_*): naming a folder would select the filesystem driver too.
+    ...(Object.keys(options.env ?? {}).some((name) => name.startsWith('REGISTRY_STORAGE_S3_'))
+      ? {}
+      : { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: options.storage ?? join(options.dir, 'storage') }),
     REGISTRY_AUTH_HTPASSWD_PATH: join(options.dir, 'htpasswd'),
     REGISTRY_HTTP_TLS_CERTIFICATE: join(options.dir, 'certs', 'tls.crt'),
     REGISTRY_HTTP_TLS_KEY: join(options.dir, 'certs', 'tls.key'),

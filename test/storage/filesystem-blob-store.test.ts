@@ -42,7 +42,7 @@ describe('FilesystemBlobStore on disk', () => {
     await writeFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), '.DS_Store'), '');
     await writeFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), `${hex}.partial`), '');
     const listed: string[] = [];
-    for await (const found of store.list()) listed.push(found);
+    for await (const found of store.list()) listed.push(found.digest);
     expect(listed).toEqual([digest]);
   });
 

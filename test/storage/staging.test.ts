@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { stageUpload, UploadTooLargeError } from '../../src/storage/staging.js';
+import { folderStaging, stageUpload, UploadTooLargeError } from '../../src/storage/staging.js';
 import { temporaryFolder } from './temporary.js';
 
 const MB = 1024 * 1024;
@@ -22,7 +22,7 @@ describe('stageUpload with a reader', () => {
   it('gives the reader exactly the bytes it stages, and returns its answer', async () => {
     const dir = await temporaryFolder();
     const bytes = randomBytes(6 * MB + 123);
-    const staged = await stageUpload(chunked(bytes), dir, 10 * MB, async (copy) => sha256(await buffer(copy)));
+    const staged = await stageUpload(chunked(bytes), folderStaging(dir), 10 * MB, async (copy) => sha256(await buffer(copy)));
     expect(staged.read).toBe(sha256(bytes));
     expect(staged.digest).toBe(sha256(bytes));
     expect(staged.size).toBe(bytes.length);
@@ -32,7 +32,7 @@ describe('stageUpload with a reader', () => {
   it('goes on staging after a reader that has seen enough and stopped reading', async () => {
     const dir = await temporaryFolder();
     const bytes = randomBytes(8 * MB);
-    const staged = await stageUpload(chunked(bytes), dir, 10 * MB, (copy) =>
+    const staged = await stageUpload(chunked(bytes), folderStaging(dir), 10 * MB, (copy) =>
       // Reads one chunk, then never again (as the archive inspection does when it finds a problem early).
       new Promise<number>((resolve) => copy.once('data', (chunk: Buffer) => resolve(chunk.length))),
     );
@@ -43,7 +43,7 @@ describe('stageUpload with a reader', () => {
   it('removes the staging file and settles when the upload passes the limit, whatever the reader does', async () => {
     const dir = await temporaryFolder();
     let readerError: unknown;
-    const upload = stageUpload(chunked(randomBytes(3 * MB)), dir, 2 * MB, async (copy) => {
+    const upload = stageUpload(chunked(randomBytes(3 * MB)), folderStaging(dir), 2 * MB, async (copy) => {
       try {
         return (await buffer(copy)).length;
       } catch (error) {
@@ -59,7 +59,7 @@ describe('stageUpload with a reader', () => {
 
   it('fails, and removes the staging file, when the reader fails', async () => {
     const dir = await temporaryFolder();
-    const upload = stageUpload(chunked(randomBytes(MB)), dir, 2 * MB, async (copy) => {
+    const upload = stageUpload(chunked(randomBytes(MB)), folderStaging(dir), 2 * MB, async (copy) => {
       await buffer(copy);
       throw new Error('reader broke');
     });
@@ -70,7 +70,7 @@ describe('stageUpload with a reader', () => {
   it('stages without a reader, and then reports no answer', async () => {
     const dir = await temporaryFolder();
     const bytes = randomBytes(100_000);
-    const staged = await stageUpload(chunked(bytes), dir, MB);
+    const staged = await stageUpload(chunked(bytes), folderStaging(dir), MB);
     expect(staged).not.toHaveProperty('read');
     expect(staged.digest).toBe(sha256(bytes));
   });

@@ -43,8 +43,9 @@ async function run(outcomes: unknown[], start = 1_000_000) {
 }
 
 describe('transientUploadFailure', () => {
-  it('retries 503 TOO_MANY_UPLOADS with its Retry-After, and a connection cut before any answer', () => {
+  it('retries 503 TOO_MANY_UPLOADS and STORAGE_UNAVAILABLE with their Retry-After, and a connection cut before any answer', () => {
     expect(transientUploadFailure(refusal(503, 'TOO_MANY_UPLOADS', '5'))).toEqual({ reason: '503 TOO_MANY_UPLOADS', retryAfterMs: 5000 });
+    expect(transientUploadFailure(refusal(503, 'STORAGE_UNAVAILABLE', '10'))).toEqual({ reason: '503 STORAGE_UNAVAILABLE', retryAfterMs: 10_000 });
     expect(transientUploadFailure(refusal(503, 'TOO_MANY_UPLOADS'))).toEqual({ reason: '503 TOO_MANY_UPLOADS' });
     expect(transientUploadFailure(cut('ECONNRESET'))).toEqual({ reason: 'connection reset' });
     expect(transientUploadFailure(cut('EPIPE'))).toEqual({ reason: 'connection reset' });

@@ -111,7 +111,7 @@ afterAll(async () => {
 async function run(registry: Registry, blobs: MemoryBlobStore, op: Operation): Promise<void> {
   try {
     if (op.kind === 'push') {
-      const staged = await stageUpload(Readable.from([await archiveFor(op.version, op.group)]), blobs.uploadDir, 1 << 20);
+      const staged = await stageUpload(Readable.from([await archiveFor(op.version, op.group)]), blobs, 1 << 20);
       await registry.push(staged, { user: 'prop' });
     } else if (op.kind === 'tag') {
       await registry.setTag('prop', op.group ? `${op.group}__${op.label}` : op.label, op.target, 'prop');

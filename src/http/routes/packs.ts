@@ -20,7 +20,7 @@ export function addPackRoutes(
     '/v1/packs',
     requirePush,
     limitConcurrentUploads(limits.maxConcurrentUploads),
-    receivePack((bytes, maxBytes) => registry.receiveUpload(bytes, maxBytes), limits.maxUploadSize),
+    receivePack((bytes, maxBytes) => registry.receiveUpload(bytes, maxBytes), (path) => registry.discardUpload(path), limits.maxUploadSize),
     async (req, res) => {
       const form = readPushForm(req);
       const version = await registry.push(form.upload, { ...form, user: userName(req.user), baseUrl: baseUrlOf(req, limits.externalUrl) });

@@ -1,6 +1,7 @@
 import { buffer } from 'node:stream/consumers';
 import { bufferBlob } from './memory.js';
-import type { BlobStore, OpenBlob } from './store.js';
+import type { Readable } from 'node:stream';
+import type { BlobStore, ListedBlob, OpenBlob, StagedLeftover, Staging } from './store.js';
 
 export interface BlobCacheLimits {
   /** Blobs up to this size are kept in memory after their first read. */
@@ -25,12 +26,24 @@ export class CachedBlobStore implements BlobStore {
     private readonly limits: BlobCacheLimits = DEFAULT_BLOB_CACHE,
   ) {}
 
-  get uploadDir(): string {
-    return this.inner.uploadDir;
+  stage(): Staging {
+    return this.inner.stage();
   }
 
-  put(stagedFile: string, digest: string): Promise<void> {
-    return this.inner.put(stagedFile, digest);
+  put(staged: string, digest: string): Promise<void> {
+    return this.inner.put(staged, digest);
+  }
+
+  discardStaged(staged: string): Promise<void> {
+    return this.inner.discardStaged(staged);
+  }
+
+  readStaged(staged: string): Readable {
+    return this.inner.readStaged(staged);
+  }
+
+  listStaged(): AsyncIterable<StagedLeftover> {
+    return this.inner.listStaged();
   }
 
   stat(digest: string): Promise<{ size: number } | null> {
@@ -57,7 +70,7 @@ export class CachedBlobStore implements BlobStore {
     await this.inner.delete(digest);
   }
 
-  list(): AsyncIterable<string> {
+  list(): AsyncIterable<ListedBlob> {
     return this.inner.list();
   }
 

@@ -2,16 +2,19 @@ import { mkdir, open, readdir, rm, stat, unlink, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { isNotFound, moveDurably } from '../fs.js';
 import { BLOBS_FOLDER, blobKey, digestOfBlobName, healthProbeName, storagePath, UPLOADS_FOLDER } from '../layout.js';
-import type { BlobStore, ByteRange, OpenBlob } from './store.js';
+import { folderStaging } from '../staging.js';
+import type { BlobStore, ByteRange, ListedBlob, OpenBlob, StagedLeftover, Staging } from './store.js';
 
 /** Blobs as files under `<root>/blobs/sha256/<first two hex>/<hex>`, staged in `<root>/uploads` (see layout.ts). */
 export class FilesystemBlobStore implements BlobStore {
   readonly uploadDir: string;
   private readonly blobDir: string;
+  private readonly staging: ReturnType<typeof folderStaging>;
 
   private constructor(readonly root: string) {
     this.uploadDir = storagePath(root, UPLOADS_FOLDER);
     this.blobDir = storagePath(root, BLOBS_FOLDER);
+    this.staging = folderStaging(this.uploadDir);
   }
 
   static async open(root: string): Promise<FilesystemBlobStore> {
@@ -25,8 +28,25 @@ export class FilesystemBlobStore implements BlobStore {
     return storagePath(this.root, blobKey(digest));
   }
 
+  /** A staging file in `uploads/`, on the blobs' filesystem so that `put` is an atomic rename. */
+  stage(): Staging {
+    return this.staging.stage();
+  }
+
   async put(stagedFile: string, digest: string): Promise<void> {
     await moveDurably(stagedFile, this.pathOf(digest));
+  }
+
+  discardStaged(stagedFile: string): Promise<void> {
+    return this.staging.discardStaged(stagedFile);
+  }
+
+  readStaged(stagedFile: string) {
+    return this.staging.readStaged(stagedFile);
+  }
+
+  listStaged(): AsyncIterable<StagedLeftover> {
+    return this.staging.listStaged();
   }
 
   async stat(digest: string): Promise<{ size: number } | null> {
@@ -58,11 +78,14 @@ export class FilesystemBlobStore implements BlobStore {
     await rm(this.pathOf(digest), { force: true });
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<ListedBlob> {
     for (const prefix of await readdir(this.blobDir)) {
       for (const name of await readdir(join(this.blobDir, prefix))) {
         const digest = digestOfBlobName(name);
-        if (digest) yield digest;
+        if (!digest) continue;
+        // Gone since the listing: a concurrent delete won.
+        const info = await stat(join(this.blobDir, prefix, name)).catch(() => undefined);
+        if (info) yield { digest, size: info.size, modifiedMs: info.mtimeMs };
       }
     }
   }

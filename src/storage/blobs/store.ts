@@ -1,7 +1,7 @@
 // The blob store's contract. Every driver (filesystem.ts, memory.ts, and the cache in front of either)
 // implements it and runs the one conformance suite, test/storage/blob-store-suite.ts; a new driver (S3) is
 // done when that suite passes against it.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { isNotFound } from '../fs.js';
 
 /** An inclusive byte range, as HTTP Range requests express it: `start <= end < size`. */
@@ -28,6 +28,35 @@ export interface OpenBlob {
   close(): Promise<void>;
 }
 
+/** A blob as a listing finds it: for garbage collection, which spares what is younger than its grace period. */
+export interface ListedBlob {
+  digest: string;
+  size: number;
+  /** When the blob was last written (a file's mtime, an object's LastModified), in ms since the epoch. */
+  modifiedMs: number;
+}
+
+/**
+ * An upload being received into the store's staging area (`uploads/` in layout.ts), not yet a blob. The
+ * caller writes the bytes to `writable` and ends it; the writable finishes only once every byte is stored in
+ * the staging area (for S3: the multipart upload is complete), so a finished staging is ready for `put`.
+ */
+export interface Staging {
+  /** Names the staged bytes for `put` and `discardStaged`: a file path, or an object key (see each driver). */
+  readonly path: string;
+  readonly writable: Writable;
+}
+
+/** What an interrupted push left in the staging area, for garbage collection. */
+export interface StagedLeftover {
+  /** The staging's name, as `discardStaged` takes it. */
+  path: string;
+  /** The root-relative key (layout.ts), for reports. */
+  key: string;
+  bytes: number;
+  modifiedMs: number;
+}
+
 /**
  * Content-addressed bytes. Blobs are named by the SHA-256 of their bytes (`sha256:<hex>`), so a blob never
  * changes once written and two versions with identical archives share one blob. `put` refuses a digest that
@@ -35,23 +64,33 @@ export interface OpenBlob {
  * missing, since no such blob can exist.
  *
  * Drivers keep no state a caller must flush: every method's effect is complete when its promise resolves.
+ * A driver whose storage cannot be reached now (a network store) rejects with StorageUnavailableError.
  */
 export interface BlobStore {
   /**
-   * A local folder where uploads are staged (stageUpload writes there), private to this store. For the
-   * filesystem it is on the same filesystem as the blobs so that `put` can be an atomic rename.
+   * Start receiving an upload into the staging area (see Staging): a push streams its bytes there while it
+   * hashes and inspects them (staging.ts), and staged bytes are never visible as a blob.
    */
-  readonly uploadDir: string;
+  stage(): Staging;
   /**
-   * Move a finished, fully written staging file (in `uploadDir`) in as the blob `digest`; the caller has
-   * hashed it and vouches that `digest` is its SHA-256. On success the staging file is consumed (gone).
+   * Move a finished staging (Staging.path) in as the blob `digest`; the caller has hashed it and vouches
+   * that `digest` is its SHA-256. On success the staging is consumed (gone).
    * - Atomic visibility: until `put` resolves, readers see no blob or the whole of it, never a part.
    * - Durable: once it resolves, the blob survives a crash.
    * - Idempotent: putting a digest that exists (or is being put concurrently) is not an error; the bytes are
    *   the same by definition, and either write may win.
-   * On failure the staging file may remain; the caller removes it.
+   * On failure the staging may remain; the caller removes it (discardStaged).
    */
-  put(stagedFile: string, digest: string): Promise<void>;
+  put(staged: string, digest: string): Promise<void>;
+  /** Remove a staging, finished or not (a refused or failed push). Removing one that is gone succeeds. */
+  discardStaged(staged: string): Promise<void>;
+  /** Read a finished staging back (a push that was not inspected while it was received). */
+  readStaged(staged: string): Readable;
+  /**
+   * What the staging area holds: stagings of pushes in flight, and leftovers of pushes that never finished
+   * (for S3 also multipart uploads never completed). For garbage collection, which spares the young ones.
+   */
+  listStaged(): AsyncIterable<StagedLeftover>;
   /** The blob's size, or null when it does not exist (never an error for a missing blob). */
   stat(digest: string): Promise<{ size: number } | null>;
   /**
@@ -65,12 +104,25 @@ export interface BlobStore {
    */
   delete(digest: string): Promise<void>;
   /**
-   * Every stored digest, each once, in no particular order; nothing else (no staging files, no stray
-   * names). A blob put or deleted while the listing runs may or may not appear. For garbage collection.
+   * Every stored blob, each once, in no particular order; nothing else (no staging, no stray names). A blob
+   * put or deleted while the listing runs may or may not appear. For garbage collection.
    */
-  list(): AsyncIterable<string>;
+  list(): AsyncIterable<ListedBlob>;
   /** Resolves when the storage can be written to, rejects with the reason when not; used by /health. */
   check(): Promise<void>;
+}
+
+/**
+ * The storage cannot be reached now (a network store that refuses connections or does not answer in time):
+ * nothing was changed, and the same request may succeed later. The HTTP layer answers 503
+ * STORAGE_UNAVAILABLE with Retry-After, never a stack trace.
+ */
+export class StorageUnavailableError extends Error {
+  readonly retryAfterSeconds = 10;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
 }
 
 const DIGEST_PATTERN = /^sha256:([0-9a-f]{64})$/;

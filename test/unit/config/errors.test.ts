@@ -20,9 +20,9 @@ describe('invalid values', () => {
     ['http.draintimeout', 'http:\n  draintimeout: soon\n', 'http.draintimeout: expected a duration like "30s", "500ms" or "1m", or a number of seconds, got "soon"'],
     ['http.draintimeout', 'http:\n  draintimeout: -5\n', 'http.draintimeout: expected a duration'],
     ['version', 'version: 0.2\n', 'version: expected 0.1, got 0.2'],
-    ['storage', 'storage: s3\n', 'storage: expected a mapping or one of filesystem, inmemory, got "s3"'],
+    ['storage', 'storage: gcs\n', 'storage: expected a mapping or one of filesystem, s3, inmemory, got "gcs"'],
     ['storage', 'storage:\n  filesystem: {rootdirectory: /a}\n  inmemory: {}\n', 'storage: choose one of filesystem, inmemory, not several'],
-    ['storage.s3', 'storage:\n  s3: {region: us-east-1}\n', 'storage.s3: unsupported storage driver (supported: filesystem, inmemory)'],
+    ['storage.gcs', 'storage:\n  gcs: {bucket: packs}\n', 'storage.gcs: unsupported storage driver (supported: filesystem, s3, inmemory)'],
     ['auth.token', 'auth:\n  token: {realm: x}\n', 'auth.token: unsupported auth kind (supported: htpasswd, none)'],
     ['auth', 'auth:\n  htpasswd: {}\n  none: {}\n', 'auth: choose one of htpasswd, none, not several'],
     ['auth.htpasswd.realm', 'auth:\n  htpasswd:\n    realm: say "hi"\n', 'auth.htpasswd.realm: a realm must not contain quotes'],
@@ -119,8 +119,8 @@ describe('unknown keys', () => {
   });
 
   it('refuses an unsupported storage driver variable', () => {
-    expect(loadError({ env: { REGISTRY_STORAGE_S3_REGION: 'us-east-1' } }).message).toBe(
-      'storage.s3: unsupported storage driver (supported: filesystem, inmemory) (from REGISTRY_STORAGE_S3_REGION)',
+    expect(loadError({ env: { REGISTRY_STORAGE_GCS_BUCKET: 'packs' } }).message).toBe(
+      'storage.gcs: unsupported storage driver (supported: filesystem, s3, inmemory) (from REGISTRY_STORAGE_GCS_BUCKET)',
     );
   });
 
