@@ -83,7 +83,7 @@ function uiQueries(index: SeededIndex): CatalogQuery[] {
     { label: 'pack list, `?layer=addon&cloudType=aws`', path: '/?layer=addon&cloudType=aws' },
     { label: `pack page \`/packs/${middle}\``, path: `/packs/${middle}` },
     // The same first page as JSON, measured in the same run: the HTML's own cost is the difference.
-    { label: 'reference: `/v1/packs?n=25` (JSON, same packs)', path: '/v1/packs?n=25' },
+    { label: 'reference: `/v1/packs?n=20` (JSON, same packs)', path: '/v1/packs?n=20' },
   ];
 }
 

@@ -119,7 +119,7 @@ export function renderUi(report: Report, scale: Scale, ours: TargetFigures, quer
   report.section(
     'Web UI pages',
     `${ours.label}, c=${scale.catalogConcurrency}, authenticated (basic), ${fmt(scale.uiPacks)} packs of 2 versions seeded in SQLite; ` +
-      'HTML as the server renders it (the pack list: 25 rows with logos, filters, pager). Goal: the pack list\'s p99 under 50 ms.',
+      'HTML as the server renders it (the pack list: 20 rows with logos, filters, pager). Goal: the pack list\'s p99 under 50 ms.',
     table(['page', 'req/s · p50 / p99 · CPU/request'], rows),
   );
 }

@@ -39,7 +39,7 @@ export const HOSTILE = {
   fileName: `docs/<img src=x onerror=${payload('file')}>.txt`,
 };
 
-/** Small generated packs, so the list has three pages (UI_PAGE_SIZE is 25). */
+/** Small generated packs, so the list has four pages (UI_PAGE_SIZE is 20). */
 export const FILLER_PACKS = 56;
 
 export function fillerName(index: number): string {

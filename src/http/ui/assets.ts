@@ -31,7 +31,7 @@ td.num,th.num{text-align:right;white-space:nowrap}
 form.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end;margin:.6rem 0}
 form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}
 input,select,button{font:inherit;padding:.3rem .45rem;border:1px solid #b9c0cf;border-radius:4px;background:#fff}
-input[type=search]{min-width:16rem}
+input[type=search]{min-width:16rem}select{max-width:14rem}
 button{cursor:pointer;background:#eef1f8}
 .pager{display:flex;gap:1rem;margin:.8rem 0}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}

@@ -79,3 +79,12 @@ export function time(iso: string): Html {
   const shown = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : iso;
   return html`<time datetime="${iso}">${shown}</time>`;
 }
+
+/**
+ * The UI's own address of a logo the API names `…/v1/{name}/blobs/sha256:<hex>?type=…` (see routes.ts,
+ * `/ui/logos/`: it waits its turn for the file reader where the API's route refuses at once); none without one.
+ */
+export function logoPath(name: string, logoUrl: string | undefined): string | undefined {
+  const sha256 = logoUrl === undefined ? undefined : /\/blobs\/sha256:([0-9a-f]{64})(?:\?|$)/.exec(logoUrl)?.[1];
+  return sha256 === undefined ? undefined : `/ui/logos/${encodeURIComponent(name)}/sha256:${sha256}`;
+}

@@ -11,7 +11,9 @@ import type { PackFilter, Registry } from '../../registry/registry.js';
 import { tagEntry } from '../../registry/views.js';
 import { authenticate, type AuthSettings } from '../authenticate.js';
 import { baseUrlOf } from '../base-url.js';
-import type { PackFileReads } from '../file-reads.js';
+import type { PackFileBody, PackFileReads } from '../file-reads.js';
+import { FILE_RESPONSE_HEADERS, packFileType } from '../file-types.js';
+import { sendStream } from '../routes/packs.js';
 import { singleQueryValue } from '../query.js';
 import { ASSET_PREFIX, ASSETS_BY_PATH } from './assets.js';
 import type { Html } from './html.js';
@@ -23,11 +25,11 @@ import { packPage } from './pages/pack.js';
 import { versionPage, type FileText } from './pages/version.js';
 
 /**
- * Packs per list page. The logos are most of a page's weight (each the pack's own bytes, loaded lazily): 25
- * rows keep the first page under 100 KB with icon-sized logos (see the browser tests); search and filters are
- * the way through 10,000 packs, not paging.
+ * Packs per list page. The logos are most of a page's weight (each the pack's own bytes, lazily loaded): 20
+ * rows keep the first page near 80 KB with icon-sized logos and three 6–12 KB ones (see the browser tests);
+ * search and filters are the way through 10,000 packs, not paging.
  */
-export const UI_PAGE_SIZE = 25;
+export const UI_PAGE_SIZE = 20;
 const HISTORY_PAGE_SIZE = 50;
 /** Text files read out of an archive for a page (README, values.yaml) up to this size; larger ones are linked. */
 const MAX_SHOWN_FILE_BYTES = 1024 * 1024;
@@ -71,6 +73,34 @@ export function addWebUi(app: IRouter, deps: WebUiDependencies): void {
     res.redirect(303, '/');
   });
 
+  // A page's logos, by the digest the API's logoUrl names. The API's blob route refuses at once (503 with
+  // Retry-After) when the file reader's bound is reached; a browser does not retry an image, so the first
+  // list page over a cold cache showed broken logos. Here a logo waits its turn instead (bounded), and only
+  // raster images are answered.
+  ui.get('/ui/logos/:name/:digest', async (req, res) => {
+    const { name, digest } = req.params as { name: string; digest: string };
+    for (const [header, value] of FILE_RESPONSE_HEADERS) res.setHeader(header, value);
+    const sha256 = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+    const found = sha256 === undefined ? undefined : files.describeBlob(name, sha256);
+    const type = found && packFileType(found.path).contentType;
+    if (!sha256 || !type?.startsWith('image/')) throw new RegistryError('BLOB_NOT_FOUND', `pack ${name} has no logo ${digest}`, { name, digest });
+    res.setHeader('ETag', `"sha256:${sha256}"`);
+    res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+    res.setHeader('Content-Type', type);
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    const file = await inTurn(() => files.openBlob(name, sha256));
+    res.setHeader('Content-Length', String(file.size));
+    if (req.method === 'HEAD' || Buffer.isBuffer(file.body)) {
+      if (!Buffer.isBuffer(file.body)) file.body.destroy();
+      res.end(req.method === 'HEAD' ? undefined : file.body);
+      return;
+    }
+    await sendStream(res, file.body);
+  });
+
   ui.get('/packs/:name', (req, res) => {
     const name = req.params.name as string;
     const events = singleQueryValue(req, 'events');
@@ -105,6 +135,23 @@ export function addWebUi(app: IRouter, deps: WebUiDependencies): void {
   });
   ui.use(htmlErrors(deps.logError));
   app.use(ui);
+}
+
+/** How long a logo waits for the file reader, in steps: a cold list page asks for 20 at once, two are read at a time. */
+const LOGO_WAIT_STEP_MS = 50;
+const LOGO_WAIT_STEPS = 100;
+
+/** `read()`, tried again while the file reader is at its bound (TOO_MANY_FILE_READS), for at most 5 s. */
+async function inTurn<T extends PackFileBody>(read: () => Promise<T>): Promise<T> {
+  for (let step = 0; ; step++) {
+    try {
+      return await read();
+    } catch (error) {
+      const busy = error instanceof RegistryError && error.code === 'TOO_MANY_FILE_READS';
+      if (!busy || step >= LOGO_WAIT_STEPS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, LOGO_WAIT_STEP_MS));
+    }
+  }
 }
 
 /** Everything but the API: the UI answers GET and HEAD outside /v1 and /health; the rest falls through. */

@@ -3,7 +3,7 @@
 // asks for `/ui/fragments/packs` as the visitor types and swaps the results in.
 import type { PackSummary } from '../../../api/index.js';
 import type { PackFacets, PageOf } from '../../../registry/registry.js';
-import { html, query, segment, time, type Html } from '../html.js';
+import { html, logoPath, query, segment, time, type Html } from '../html.js';
 import { page, type Viewer } from '../layout.js';
 
 export interface ListQuery {
@@ -63,8 +63,8 @@ ${result.items.map(packRow)}
 
 function packRow(pack: PackSummary): Html {
   const href = `/packs/${segment(pack.name)}`;
-  const logo = pack.logoUrl
-    ? html`<img class="logo" src="${pack.logoUrl}" alt="" width="32" height="32" loading="lazy" decoding="async">`
+  const logo = logoPath(pack.name, pack.logoUrl)
+    ? html`<img class="logo" src="${logoPath(pack.name, pack.logoUrl)}" alt="" width="32" height="32" loading="lazy" decoding="async">`
     : html`<span class="logo none"></span>`;
   return html`<tr data-pack="${pack.name}"><td>${logo}</td><td><a href="${href}"><strong>${pack.displayName}</strong></a><br><span class="mono small muted">${pack.name}</span></td><td><a class="mono" href="${href}/${segment(pack.latestVersion)}">${pack.latestVersion}</a></td><td>${pack.layer}</td><td>${pack.addonType ?? ''}</td><td>${pack.cloudTypes.map((type) => html`<span class="chip">${type}</span>`)}</td><td class="small">${time(pack.updatedAt)}</td></tr>
 `;

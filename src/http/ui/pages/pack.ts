@@ -2,7 +2,7 @@
 // the registry, marked apart), a form to compare two versions, and the push history with messages and users.
 import type { HistoryEvent, PackDocument, TagEntry } from '../../../api/index.js';
 import type { PageOf } from '../../../registry/registry.js';
-import { formatBytes, html, query, segment, time, type Html } from '../html.js';
+import { formatBytes, html, logoPath, query, segment, time, type Html } from '../html.js';
 import { page, type Viewer } from '../layout.js';
 
 export function packPage(viewer: Viewer, pack: PackDocument, history: PageOf<HistoryEvent>, historyFrom: string | undefined): Html {
@@ -14,7 +14,7 @@ export function packPage(viewer: Viewer, pack: PackDocument, history: PageOf<His
     pack.displayName,
     viewer,
     html`<p class="small"><a href="/">Packs</a> / ${pack.name}</p>
-<div class="card"><div class="cmd">${pack.logoUrl ? html`<img class="logo" src="${pack.logoUrl}" alt="" width="32" height="32">` : ''}<h1>${pack.displayName}</h1></div>
+<div class="card"><div class="cmd">${logoPath(pack.name, pack.logoUrl) ? html`<img class="logo" src="${logoPath(pack.name, pack.logoUrl)}" alt="" width="32" height="32">` : ''}<h1>${pack.displayName}</h1></div>
 <dl class="facts"><dt>Name</dt><dd class="mono">${pack.name}</dd><dt>Latest version</dt><dd><a class="mono" href="${base}/${segment(pack.latestVersion)}">${pack.latestVersion}</a></dd>
 <dt>Layer</dt><dd>${pack.layer}</dd><dt>Addon type</dt><dd>${pack.addonType ?? '—'}</dd><dt>Cloud types</dt><dd>${pack.cloudTypes.map((type) => html`<span class="chip">${type}</span>`)}</dd>
 <dt>Last change</dt><dd>${time(pack.updatedAt)}</dd></dl></div>

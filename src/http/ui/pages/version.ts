@@ -3,7 +3,7 @@
 // highlighted, the charts and the file list with sizes and SHA-256.
 import type { TagEntry, VersionDocument } from '../../../api/index.js';
 import { highlightYaml } from '../highlight.js';
-import { formatBytes, html, segment, time, type Html } from '../html.js';
+import { formatBytes, html, logoPath, segment, time, type Html } from '../html.js';
 import { page, type Viewer } from '../layout.js';
 import { MAX_RENDERED_MARKDOWN_BYTES, renderMarkdown } from '../markdown.js';
 import { tagChip } from './pack.js';
@@ -27,7 +27,7 @@ export function versionPage(viewer: Viewer, version: VersionDocument, tags: read
     `${version.displayName} ${version.version}`,
     viewer,
     html`<p class="small"><a href="/">Packs</a> / <a href="${pack}">${version.name}</a> / ${version.version}</p>
-<div class="card"><div class="cmd">${version.logoUrl ? html`<img class="logo" src="${version.logoUrl}" alt="" width="32" height="32">` : ''}<h1>${version.displayName} <span class="mono">${version.version}</span></h1></div>
+<div class="card"><div class="cmd">${logoPath(version.name, version.logoUrl) ? html`<img class="logo" src="${logoPath(version.name, version.logoUrl)}" alt="" width="32" height="32">` : ''}<h1>${version.displayName} <span class="mono">${version.version}</span></h1></div>
 <p>${tags.map(tagChip)}</p>
 <dl class="facts">
 <dt>Name</dt><dd class="mono">${version.name}</dd>
