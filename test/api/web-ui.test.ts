@@ -47,6 +47,9 @@ describe('the web UI over HTTP', () => {
 
   it('answers unknown pages and packs with HTML 404s, and leaves /v1 and other methods to the API', async () => {
     expect((await read('/no/such/page').expect(404)).headers['content-type']).toMatch(/^text\/html/);
+    // No credentials are asked for a path that is no page.
+    expect((await registry.get('/metrics').expect(404)).headers['www-authenticate']).toBeUndefined();
+    await registry.get('/packs/hellouniverse').expect(401);
     expect((await read('/packs/nosuchpack').expect(404)).text).toContain('pack nosuchpack not found');
     expect((await read('/packs/hellouniverse/9.9.9').expect(404)).headers['content-type']).toMatch(/^text\/html/);
     expect((await read('/v1/no/such/endpoint').expect(404)).body.errors[0].code).toBe('NOT_FOUND');

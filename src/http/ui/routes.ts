@@ -154,10 +154,22 @@ async function inTurn<T extends PackFileBody>(read: () => Promise<T>): Promise<T
   }
 }
 
-/** Everything but the API: the UI answers GET and HEAD outside /v1 and /health; the rest falls through. */
-const isUiRequest: RequestHandler = (req, _res, next) => {
+/** The pages' paths (the routes above): only these ask for credentials; any other path is a 404 at once. */
+const UI_PATHS = [/^\/$/, /^\/sign-in$/, /^\/ui\/fragments\/packs$/, /^\/ui\/logos\/[^/]+\/[^/]+$/, /^\/packs\/[^/]+(?:\/[^/]+|\/-\/diff)?\/?$/];
+
+/**
+ * Everything but the API: the UI answers GET and HEAD outside /v1 and /health; the rest falls through. A path
+ * that is no page is answered 404 before authentication, as a missing file is: asking for credentials first
+ * would only tell a visitor to sign in to learn that nothing is there (and `/metrics` on the registry's port
+ * would look like something behind a login).
+ */
+const isUiRequest: RequestHandler = (req, res, next) => {
   if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path === '/v1' || req.path.startsWith('/v1/')) {
     next('router');
+    return;
+  }
+  if (!UI_PATHS.some((pattern) => pattern.test(req.path))) {
+    sendHtml(req, res, 404, errorPage(undefined, 404, 'Not found', `There is no page at ${req.path}.`));
     return;
   }
   next();
