@@ -21,7 +21,7 @@ import { buildPackSeries, type BenchPack } from './lib/packs.js';
 import { busyMs, hotFunctions, hotModules, inclusiveSourceFunctions, nowUs, readProfile, type Window } from './lib/profile.js';
 import { measureReindex, reindexAvailable, seedByPushing, type ReindexFigures } from './lib/reindex.js';
 import { benchS3 } from './lib/s3.js';
-import { renderCatalog, renderColdStart, renderDownloads, renderProfiles, renderPushes, renderReindex, renderSummary, type ProfileSummary } from './lib/render.js';
+import { renderCatalog, renderColdStart, renderDownloads, renderProfiles, renderPushes, renderReindex, renderSummary, renderUi, type ProfileSummary } from './lib/render.js';
 import { machineLine, Report, resultsPath } from './lib/report.js';
 import { packName, seedIndex, type SeededIndex } from './lib/seed.js';
 import { fmt, median } from './lib/stats.js';
@@ -69,6 +69,23 @@ function oursQueries(index: SeededIndex): CatalogQuery[] {
     { label: 'packs list, first page (n=100)', path: '/v1/packs?n=100' },
     { label: 'packs list, filter cloudType=aws', path: '/v1/packs?n=100&cloudType=aws' },
     { label: 'packs list, filter name=00099 (substring)', path: '/v1/packs?n=100&name=00099' },
+  ];
+}
+
+/** The web UI's pages (src/http/ui) over an index of `index.packs` packs. */
+function uiQueries(index: SeededIndex): CatalogQuery[] {
+  const deep = index.names[Math.floor(index.names.length * 0.9)] ?? '';
+  const middle = index.names[Math.floor(index.names.length / 2)] ?? '';
+  return [
+    { label: 'pack list `/`, first page', path: '/' },
+    { label: 'pack list `/`, first page, gzip', path: '/', headers: { 'accept-encoding': 'gzip' } },
+    { label: 'pack list, page at 90% (`?last=…`)', path: `/?last=${deep}` },
+    { label: 'pack list, name search `?name=00099`', path: '/?name=00099' },
+    { label: 'search as you type, fragment `?name=0042`', path: '/ui/fragments/packs?name=0042' },
+    { label: 'pack list, `?layer=addon&cloudType=aws`', path: '/?layer=addon&cloudType=aws' },
+    { label: `pack page \`/packs/${middle}\``, path: `/packs/${middle}` },
+    // The same first page as JSON, measured in the same run: the HTML's own cost is the difference.
+    { label: 'reference: `/v1/packs?n=20` (JSON, same packs)', path: '/v1/packs?n=20' },
   ];
 }
 
@@ -175,6 +192,20 @@ async function main(): Promise<void> {
           (target) => catalogLoads(target, ours, versions, oursQueries(index), scale.catalogConcurrency, options.load),
         );
       }
+    }
+
+    // ---- ours: the web UI's pages over 10,000 packs
+    const uiVersions = scale.uiPacks * 2;
+    let uiIndex: SeededIndex | undefined;
+    if (sections.has('ui')) {
+      const dir = join(scratch, 'storage', 'ui');
+      log(`seeding an index with ${scale.uiPacks} packs for the web UI`);
+      uiIndex = await seedIndex(dir, uiVersions, 2);
+      const index = uiIndex;
+      await withTarget(
+        () => startOurs({ entry, storageDir: dir, htpasswd: htpasswdOf(OURS_COST), certificate }),
+        (target) => catalogLoads(target, ours, uiVersions, uiQueries(index), scale.catalogConcurrency, options.load),
+      );
     }
 
     // ---- ours: cold start
@@ -385,6 +416,7 @@ async function main(): Promise<void> {
     renderPushes(report, scale, [ours, ...(options.peers ? [distribution, verdaccio] : [])], { hash, uploadFloorMs });
     renderDownloads(report, scale, all);
     renderCatalog(report, scale, all, queries);
+    if (uiIndex) renderUi(report, scale, ours, uiQueries(uiIndex), uiVersions);
     renderColdStart(report, all);
     renderReindex(report, reindex, reindexSeedMs);
     if (notifications) renderNotifications(report, notifications);

@@ -2,7 +2,7 @@
 import { KB, MB } from './stats.js';
 import type { LoadSettings } from './load.js';
 
-export const SECTIONS = ['push', 'download', 'catalog', 'coldstart', 'reindex', 'ceiling', 'notifications', 's3', 'profile'] as const;
+export const SECTIONS = ['push', 'download', 'catalog', 'ui', 'coldstart', 'reindex', 'ceiling', 'notifications', 's3', 'profile'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -37,6 +37,8 @@ export interface Scale {
   /** Versions stored for catalog and list pages (10 versions per pack). */
   catalogVersions: number[];
   catalogConcurrency: number;
+  /** Packs in the index behind the web UI's pages (section `ui`), 2 versions each; loaded at catalogConcurrency. */
+  uiPacks: number;
   reindexVersions: number;
   reindexRuns: number;
   coldStartRuns: number;
@@ -60,6 +62,7 @@ const FULL: Scale = {
   largeConcurrency: [1, 4],
   catalogVersions: [1_000, 100_000],
   catalogConcurrency: 16,
+  uiPacks: 10_000,
   reindexVersions: 10_000,
   reindexRuns: 3,
   coldStartRuns: 5,

@@ -112,6 +112,18 @@ export function renderCatalog(report: Report, scale: Scale, targets: TargetFigur
   );
 }
 
+/** The web UI's pages over `scale.uiPacks` packs; the goal is p99 under 50 ms at c=16 for the list page. */
+export function renderUi(report: Report, scale: Scale, ours: TargetFigures, queries: CatalogQuery[], versions: number): void {
+  const rows = queries.map((query) => [query.label, loadCell(ours.catalog.get(catalogKey(versions, query.label)))]).filter((row) => row[1] !== '–');
+  if (rows.length === 0) return;
+  report.section(
+    'Web UI pages',
+    `${ours.label}, c=${scale.catalogConcurrency}, authenticated (basic), ${fmt(scale.uiPacks)} packs of 2 versions seeded in SQLite; ` +
+      'HTML as the server renders it (the pack list: 20 rows with logos, filters, pager). Goal: the pack list\'s p99 under 50 ms.',
+    table(['page', 'req/s · p50 / p99 · CPU/request'], rows),
+  );
+}
+
 export function renderColdStart(report: Report, targets: TargetFigures[]): void {
   const rows = targets.filter(present).flatMap((target) => target.coldStartMs.map((start) => [target.label, start.condition, fmtMs(start.ms)]));
   if (rows.length === 0) return;

@@ -70,11 +70,17 @@ export async function checkDownload(target: Target, pack: BenchPack): Promise<vo
   }
 }
 
-export async function loadPath(target: Target, path: string, connections: number, settings: LoadSettings): Promise<LoadFigures> {
+export async function loadPath(
+  target: Target,
+  path: string,
+  connections: number,
+  settings: LoadSettings,
+  extraHeaders: Record<string, string> = {},
+): Promise<LoadFigures> {
   const figures = await measureLoad(
     {
       url: `${target.endpoint.origin}${path}`,
-      headers: target.authorization ? { authorization: target.authorization } : {},
+      headers: { ...(target.authorization ? { authorization: target.authorization } : {}), ...extraHeaders },
       connections,
       pid: target.pid,
     },

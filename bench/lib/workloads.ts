@@ -76,6 +76,8 @@ export async function pushAndDownload(
 export interface CatalogQuery {
   label: string;
   path: string;
+  /** Sent with every request besides the credentials (a browser's `Accept-Encoding: gzip`). */
+  headers?: Record<string, string>;
 }
 
 export async function catalogLoads(
@@ -88,6 +90,6 @@ export async function catalogLoads(
 ): Promise<void> {
   for (const query of queries) {
     log(`${target.label}: ${query.label} with ${versions} versions at c=${connections}`);
-    figures.catalog.set(catalogKey(versions, query.label), await loadPath(target, query.path, connections, load));
+    figures.catalog.set(catalogKey(versions, query.label), await loadPath(target, query.path, connections, load, query.headers));
   }
 }

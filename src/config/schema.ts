@@ -139,7 +139,9 @@ export interface ListenAddress {
 export const DEFAULT_HTTP_HEADERS: Readonly<Record<string, readonly string[]>> = {
   'X-Content-Type-Options': ['nosniff'],
   'Strict-Transport-Security': ['max-age=63072000; includeSubdomains; preload'],
-  'Content-Security-Policy': ["img-src 'self'; script-src 'self'; style-src 'self'"],
+  // Everything from the registry's own origin only, and nothing inline: the web UI (src/http/ui) ships one
+  // stylesheet and one script file, so a README's markup or a pack's values can never run or call out.
+  'Content-Security-Policy': ["default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"],
   'X-Frame-Options': ['DENY'],
   'X-XSS-Protection': ['1; mode=block'],
   'Referrer-Policy': ['same-origin'],

@@ -122,6 +122,14 @@ export interface DownloadRecord {
   lastPulledAt: string;
 }
 
+/** The values the pack list can be filtered by, for the web UI's filter choices (see `packFacets`). */
+export interface PackFacets {
+  layers: readonly string[];
+  cloudTypes: readonly string[];
+  addonTypes: readonly string[];
+  groups: readonly string[];
+}
+
 export interface PackFilter {
   nameContains?: string;
   layer?: string;
@@ -297,6 +305,7 @@ export class Db {
 
   /** Every write forgets the cached reads: any of them may now be stale. */
   private changed(): void {
+    this.facets = undefined;
     this.rows.clear();
     this.lists.clear();
     this.expansions.clear();
@@ -445,6 +454,26 @@ export class Db {
   }
 
   private readonly filterStatements = new Map<string, Database.Statement>();
+
+  /** Kept apart from the list cache: every pack list page of the web UI asks for them. */
+  private facets: PackFacets | undefined;
+
+  /**
+   * Every layer, cloud type and addon type of the packs' latest versions and every group of any version, sorted.
+   * Four scans (the groups' over every version: tens of ms at 100k versions), so the answer is kept until the
+   * next write.
+   */
+  packFacets(): PackFacets {
+    if (this.facets) return this.facets;
+    const column = (sql: string): readonly string[] => Object.freeze((this.maintenanceStatement(sql).all() as { value: string }[]).map((row) => row.value));
+    this.facets = Object.freeze({
+      layers: column("SELECT DISTINCT layer AS value FROM packs WHERE layer <> '' ORDER BY 1"),
+      cloudTypes: column('SELECT DISTINCT j.value AS value FROM packs, json_each(packs.cloud_types) j WHERE typeof(j.value) = \'text\' ORDER BY 1'),
+      addonTypes: column('SELECT DISTINCT addon_type AS value FROM packs WHERE addon_type IS NOT NULL ORDER BY 1'),
+      groups: column('SELECT DISTINCT grp AS value FROM versions WHERE grp IS NOT NULL ORDER BY 1'),
+    });
+    return this.facets;
+  }
 
   tagsOfPack(pack: string): readonly TagRecord[] {
     return this.lists.get(`tp\0${pack}`, () => Object.freeze(this.statements.tagsOfPack.all(pack) as TagRecord[]));

@@ -15,6 +15,7 @@ import { addPackRoutes } from './routes/packs.js';
 import { addTagRoutes } from './routes/tags.js';
 import { addTokenRoutes } from './routes/tokens.js';
 import { countTraffic } from './traffic.js';
+import { addWebUi } from './ui/routes.js';
 
 export interface AppDependencies {
   registry: Registry;
@@ -78,6 +79,8 @@ export function createApp(deps: AppDependencies): Express {
   addPackRoutes(app, deps.registry, deps, files);
   // After the pack routes: `/v1/packs/blobs/sha256:…` is pack `blobs` by digest (see routes/blobs.ts).
   addBlobRoutes(app, files);
+  // The web UI's pages at `/` (GET/HEAD outside /v1): after the API, so no API request passes through it.
+  addWebUi(app, { registry: deps.registry, auth: deps.auth, files, externalUrl: deps.externalUrl, logError: deps.logError });
 
   app.use((req, res) => {
     sendError(res, new RegistryError('NOT_FOUND', `no such endpoint: ${req.method} ${req.path}`));

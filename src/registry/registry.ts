@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ChangePage, DeadLetter, ExpandedPackSummary, HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
-import type { Db, DeliveryState, DownloadRecord, EventAction, NewVersion, PackFilter, PackTagRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
+import type { Db, DeliveryState, DownloadRecord, EventAction, NewVersion, PackFacets, PackFilter, PackTagRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
 import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
 import { isValidPackName } from '../packs/names.js';
@@ -20,6 +20,7 @@ import { historyEvent, LOGO_FILE, logoUrl, packDocument, packSummary, versionDoc
 
 // What the HTTP layer needs of storage, handed over here so that it reaches storage only through the registry.
 export type { ByteRange, OpenBlob } from '../storage/blobs/store.js';
+export type { PackFacets, PackFilter } from '../db/db.js';
 export { UploadTooLargeError } from '../storage/staging.js';
 
 /**
@@ -477,6 +478,11 @@ export class Registry {
       const logo = sha256 === undefined ? undefined : logoUrl(baseUrl, name, [{ path: LOGO_FILE.path, sha256 }]);
       return logo === undefined ? document : { ...document, logoUrl: logo };
     };
+  }
+
+  /** The layers, cloud types, addon types and groups the pack list can be filtered by (the web UI's choices). */
+  packFacets(): PackFacets {
+    return this.db.packFacets();
   }
 
   /**

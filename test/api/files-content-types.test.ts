@@ -114,6 +114,6 @@ describe('GET /v1/packs/{name}/{ref}/files/{path}', () => {
 
   it('keeps the configured security headers on other routes', async () => {
     const response = await registry.get('/v1/packs/hellouniverse').auth(READER.user, READER.password).expect(200);
-    expect(response.headers['content-security-policy']).toBe("img-src 'self'; script-src 'self'; style-src 'self'");
+    expect(response.headers['content-security-policy']).toBe("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
   });
 });

@@ -11,7 +11,7 @@ const contractDefaults: RegistryConfig = {
     headers: {
       'X-Content-Type-Options': ['nosniff'],
       'Strict-Transport-Security': ['max-age=63072000; includeSubdomains; preload'],
-      'Content-Security-Policy': ["img-src 'self'; script-src 'self'; style-src 'self'"],
+      'Content-Security-Policy': ["default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"],
       'X-Frame-Options': ['DENY'],
       'X-XSS-Protection': ['1; mode=block'],
       'Referrer-Policy': ['same-origin'],
@@ -88,7 +88,7 @@ http:
   headers:
     X-Content-Type-Options: [nosniff]
     Strict-Transport-Security: [max-age=63072000; includeSubdomains; preload]
-    Content-Security-Policy: ["img-src 'self'; script-src 'self'; style-src 'self'"]
+    Content-Security-Policy: ["default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"]
     X-Frame-Options: [DENY]
     X-XSS-Protection: [1; mode=block]
     Referrer-Policy: [same-origin]
