@@ -3,12 +3,9 @@
 // the tokens and the lock in `storage.s3.localdirectory`).
 import type { RegistryConfig } from '../config/schema.js';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem.js';
-import { S3BlobStore } from '../storage/blobs/s3.js';
 import type { BlobStore } from '../storage/blobs/store.js';
 import { FilesystemMetadataStore } from '../storage/metadata/filesystem.js';
-import { S3MetadataStore } from '../storage/metadata/s3.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
-import { assertBucketUsable, openBucket } from '../storage/s3/client.js';
 
 export type DurableStorageConfig = Exclude<RegistryConfig['storage'], { kind: 'inmemory' }>;
 
@@ -30,6 +27,12 @@ export async function openDurableStorage(storage: DurableStorageConfig): Promise
     const root = storage.rootDirectory;
     return { blobs: await FilesystemBlobStore.open(root), metadata: new FilesystemMetadataStore(root), location: root, close: () => {} };
   }
+  // Loaded only for `storage: s3`: the AWS SDK costs a filesystem registry ~20 MB of memory and its start time.
+  const [{ assertBucketUsable, openBucket }, { S3BlobStore }, { S3MetadataStore }] = await Promise.all([
+    import('../storage/s3/client.js'),
+    import('../storage/blobs/s3.js'),
+    import('../storage/metadata/s3.js'),
+  ]);
   const bucket = openBucket(storage.s3);
   try {
     await assertBucketUsable(bucket);
