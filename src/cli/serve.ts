@@ -1,7 +1,6 @@
-import type { Express } from 'express';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
@@ -49,8 +48,8 @@ export interface StartOptions {
 
 /** Everything behind the HTTP listener, wired from one config: what the server serves and the tests drive. */
 export interface ComposedRegistry {
-  /** The express app (createApp), not listening: the caller adds TLS and a socket, or drives it with supertest. */
-  app: Express;
+  /** The request listener (createApp: express behind the archive fast path), not listening: the caller adds TLS and a socket, or drives it with supertest. */
+  app: RequestListener;
   registry: Registry;
   /** Prometheus metrics when `http.debug.prometheus.enabled`; the debug listener serves them. */
   metrics: HttpMetrics | undefined;
