@@ -44,6 +44,8 @@ export interface StartOptions {
   killAtPushStep?: PushStep;
   /** Told the generated admin password, once, when the htpasswd file had to be created. */
   announce?: (line: string) => void;
+  /** Test-only: false sends archive downloads through express too, to compare both paths (see http/dispatch.ts). */
+  archiveFastPath?: boolean;
 }
 
 /** Everything behind the HTTP listener, wired from one config: what the server serves and the tests drive. */
@@ -110,6 +112,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
       logError: (error) => logger.error({ err: error }, 'request failed'),
       logger,
       metrics,
+      archiveFastPath: options.archiveFastPath,
     });
     return {
       app,

@@ -43,6 +43,8 @@ export interface AppDependencies {
   logger?: Logger;
   /** Prometheus metrics (see metrics.ts); none when absent. */
   metrics?: HttpMetrics;
+  /** false: archive downloads go through express like everything else (tests compare both paths); default true. */
+  archiveFastPath?: boolean | undefined;
 }
 
 /**
@@ -91,7 +93,8 @@ export function createApp(deps: AppDependencies): RequestListener {
 
   // Behind trusted proxies the client address is express's req.ip (X-Forwarded-For, judged by express's
   // `trust proxy`), which only express computes: then every request goes through express.
-  const fastPath = deps.trustedProxies?.length
+  const fastPath =
+    deps.archiveFastPath === false || deps.trustedProxies?.length
     ? undefined
     : {
         steps: [...front, ...guards],
