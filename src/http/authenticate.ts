@@ -106,6 +106,7 @@ class HtpasswdAuthenticator {
     const credentials = parseBasicAuthorization(header);
     if (!credentials) return this.unauthorized(res);
     if (this.tokens && credentials.password.startsWith(TOKEN_PREFIX)) return this.checkToken(credentials.password, this.tokens, req, res, next);
+    // The client address is asked for only when a failure limit has to be looked at.
     let outcome: ReturnType<LoginGuard['check']>;
     try {
       outcome = this.guard.check(credentials.user, credentials.password, () => clientAddressOf(req));
