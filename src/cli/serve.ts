@@ -1,7 +1,6 @@
-import type { Express } from 'express';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
@@ -46,12 +45,14 @@ export interface StartOptions {
   killAtPushStep?: PushStep;
   /** Told the generated admin password, once, when the htpasswd file had to be created. */
   announce?: (line: string) => void;
+  /** Test-only: false sends archive downloads through express too, to compare both paths (see http/dispatch.ts). */
+  archiveFastPath?: boolean;
 }
 
 /** Everything behind the HTTP listener, wired from one config: what the server serves and the tests drive. */
 export interface ComposedRegistry {
-  /** The express app (createApp), not listening: the caller adds TLS and a socket, or drives it with supertest. */
-  app: Express;
+  /** The request listener (createApp: express behind the archive fast path), not listening: the caller adds TLS and a socket, or drives it with supertest. */
+  app: RequestListener;
   registry: Registry;
   /** Prometheus metrics when `http.debug.prometheus.enabled`; the debug listener serves them. */
   metrics: HttpMetrics | undefined;
@@ -131,6 +132,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
       logError: (error) => logger.error({ err: error }, 'request failed'),
       logger,
       metrics,
+      archiveFastPath: options.archiveFastPath,
     });
     return {
       app,

@@ -1,17 +1,20 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express from 'express';
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 import { RegistryError } from '../registry/errors.js';
 import { authenticate, type AuthSettings } from './authenticate.js';
+import { dispatch } from './dispatch.js';
 import { errorHandler, sendError } from './errors.js';
 import { requestLogging } from './logging.js';
 import type { HttpMetrics } from './metrics.js';
+import type { Middleware } from './middleware.js';
 import { addCatalogRoutes } from './routes/catalog.js';
 import { addHealthRoutes } from './routes/health.js';
 import { PackFileReads } from './file-reads.js';
 import { addBlobRoutes } from './routes/blobs.js';
 import { addEventRoutes } from './routes/events.js';
-import { addPackRoutes } from './routes/packs.js';
+import { addPackRoutes, serveArchive, UNCONDITIONAL } from './routes/packs.js';
 import { addTagRoutes } from './routes/tags.js';
 import { addTokenRoutes } from './routes/tokens.js';
 import { countTraffic } from './traffic.js';
@@ -42,31 +45,37 @@ export interface AppDependencies {
   logger?: Logger;
   /** Prometheus metrics (see metrics.ts); none when absent. */
   metrics?: HttpMetrics;
+  /** false: archive downloads go through express like everything else (tests compare both paths); default true. */
+  archiveFastPath?: boolean | undefined;
 }
 
-/** The HTTP layer: no listening, no TLS (see server.ts), so tests can drive it with supertest. */
-export function createApp(deps: AppDependencies): Express {
+/**
+ * The HTTP layer: no listening, no TLS (see server.ts), so tests can drive it with supertest. A request listener:
+ * express's app behind the archive fast path (dispatch.ts), which runs the very steps below for plain downloads.
+ */
+export function createApp(deps: AppDependencies): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // Archives carry their own strong ETag; express's weak body hashes would cost CPU for nothing on JSON.
   app.set('etag', false);
   if (deps.trustedProxies?.length) app.set('trust proxy', [...deps.trustedProxies]);
 
+  // Every step in front of the routes is a plain (req, res, next) function (middleware.ts), mounted on express
+  // AND run by the archive fast path: one implementation of each, whichever way a request is routed.
   // Request lines are written at info (debug for /health, which implies info): above that level nobody reads
   // them, and building them cost a fifth of a small download's CPU (bench/results).
   const logRequests = deps.logger?.isLevelEnabled('info') ?? false;
-  if (logRequests || deps.metrics) app.use(countTraffic());
-  if (deps.logger && logRequests) app.use(requestLogging(deps.logger));
-  if (deps.metrics) app.use(deps.metrics.middleware());
+  const front: Middleware[] = [];
+  if (logRequests || deps.metrics) front.push(countTraffic());
+  if (deps.logger && logRequests) front.push(requestLogging(deps.logger));
+  if (deps.metrics) front.push(deps.metrics.middleware());
+  front.push(setResponseHeaders(deps.headers));
+  const guards: Middleware[] = [authenticate(deps.auth), refuseWritesWhenReadOnly(deps.registry)];
+  const onError = errorHandler(deps.logError);
 
-  const headers = Object.entries(deps.headers);
-  app.use((_req, res, next) => {
-    for (const [name, values] of headers) res.setHeader(name, values);
-    next();
-  });
-
+  for (const step of front) app.use(step);
   addHealthRoutes(app, deps.registry);
-  app.use('/v1', ...authenticate(deps.auth), refuseWritesWhenReadOnly(deps.registry));
+  app.use('/v1', ...guards);
   // Routes go straight onto the app, not into one nested router per module: every nested router a request
   // enters and leaves again was a measurable share of a small download's CPU.
   // Tags before packs: `/v1/packs/{name}/tags` and `/history` must not be read as `{ref}`.
@@ -85,8 +94,29 @@ export function createApp(deps: AppDependencies): Express {
   app.use((req, res) => {
     sendError(res, new RegistryError('NOT_FOUND', `no such endpoint: ${req.method} ${req.path}`));
   });
-  app.use(errorHandler(deps.logError));
-  return app;
+  app.use(onError);
+
+  // Behind trusted proxies the client address is express's req.ip (X-Forwarded-For, judged by express's
+  // `trust proxy`), which only express computes: then every request goes through express.
+  const fastPath =
+    deps.archiveFastPath === false || deps.trustedProxies?.length
+    ? undefined
+    : {
+        steps: [...front, ...guards],
+        serve: (req: Parameters<Middleware>[0], res: Parameters<Middleware>[1], name: string, ref: string) =>
+          serveArchive(deps.registry, req, res, name, ref, UNCONDITIONAL),
+        onError,
+      };
+  return dispatch(app, fastPath);
+}
+
+/** `http.headers` (e.g. the security headers) on every answer, set before anything can answer. */
+function setResponseHeaders(headers: Record<string, string[]>): Middleware {
+  const entries = Object.entries(headers);
+  return (_req, res, next) => {
+    for (const [name, values] of entries) res.setHeader(name, values);
+    next();
+  };
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -95,9 +125,9 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Maintenance mode (`storage.maintenance.readonly.enabled`): every write answers 503 READ_ONLY, whichever
  * route it is for, before any body is read; reads go on.
  */
-function refuseWritesWhenReadOnly(registry: Registry): RequestHandler {
+function refuseWritesWhenReadOnly(registry: Registry): Middleware {
   return (req, _res, next) => {
-    if (!READ_METHODS.has(req.method)) registry.assertWritable();
+    if (!READ_METHODS.has(req.method ?? '')) registry.assertWritable();
     next();
   };
 }

@@ -1,26 +1,19 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
-import passport from 'passport';
-import { BasicStrategy } from 'passport-http';
+import type { ServerResponse } from 'node:http';
 import type { LoginGuard, LoginOutcome } from '../auth/login-guard.js';
 import { TOKEN_PREFIX, type TokenCheck, type TokenStore } from '../auth/tokens.js';
 import { RegistryError } from '../registry/errors.js';
 import { sendError } from './errors.js';
+import type { Middleware, Next, RegistryRequest, RequestUser } from './middleware.js';
 
-export interface RegistryUser {
-  /** The htpasswd user, `token:NAME` for an access token, or `anonymous` (never a secret: it is logged). */
-  name: string;
-  /** Admins may push, tag, delete and manage tokens; every other valid user may read. */
-  admin: boolean;
-  /** May push and tag (admins, and tokens of scope `push`). */
-  push: boolean;
-}
+export type RegistryUser = RequestUser;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
-    // Passport types req.user as Express.User; ours carries the name and the write right.
-    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-    interface User extends RegistryUser {}
+    // What authenticate sets: the name and the rights, on express's requests as on plain ones (middleware.ts).
+    interface Request {
+      user?: RegistryUser | undefined;
+    }
   }
 }
 
@@ -38,13 +31,8 @@ export type AuthSettings =
   | { kind: 'none' };
 
 const ANONYMOUS_READER: RegistryUser = Object.freeze({ name: 'anonymous', admin: false, push: false });
-
-/** What passport-strategy gives a strategy at run time; passport-http's typings leave it out. */
-interface StrategyActions {
-  success(user: RegistryUser): void;
-  fail(challenge: string): void;
-  error(error: unknown): void;
-}
+/** `auth: none`: everyone may do everything (a registry on a private network or a laptop). */
+const ANONYMOUS_ADMIN: RegistryUser = Object.freeze({ name: 'anonymous', admin: true, push: true });
 
 /**
  * Split `Authorization: Basic base64(user:password)` at the FIRST colon: a password may contain `:`.
@@ -61,17 +49,6 @@ export function parseBasicAuthorization(header: string | undefined): { user: str
 
 /** `Bearer <token>`; the scheme is case-insensitive (RFC 7235). */
 const BEARER = /^Bearer +(\S+) *$/i;
-
-/** A token that is known but may no longer be used: 401 with its own code. */
-class TokenRefused extends RegistryError {
-  constructor(
-    code: 'TOKEN_EXPIRED' | 'TOKEN_REVOKED',
-    message: string,
-    readonly challenge: string,
-  ) {
-    super(code, message);
-  }
-}
 
 /** A refusal that tells the client when to come back (429 TOO_MANY_REQUESTS, 503 TOO_MANY_LOGINS). */
 class RetryLater extends RegistryError {
@@ -93,138 +70,169 @@ function refusalFor(outcome: Extract<LoginOutcome, { retryAfterSeconds: number }
   return new RetryLater('TOO_MANY_REQUESTS', `too many failed logins ${who}; try again in ${wait} s`, wait);
 }
 
-class HtpasswdStrategy extends BasicStrategy {
+/**
+ * Basic auth over the htpasswd file, access tokens and anonymous reads, decided for one request. Each request
+ * ends in exactly one of: `next()` with `req.user` set, a refusal sent here (401 with the challenge, 401
+ * TOKEN_EXPIRED / TOKEN_REVOKED, 429 / 503 with Retry-After), or `next(error)` for an unexpected failure.
+ *
+ * Plain (req, res, next) over Node's request and response (see middleware.ts): express mounts it in front of
+ * every /v1 route and the archive fast path calls the same function. (It used to be a passport strategy; the
+ * answers are the ones passport gave — 401, `WWW-Authenticate`, then the contract's UNAUTHORIZED body — without
+ * passport's per-request closures and request decorations.)
+ */
+class HtpasswdAuthenticator {
   constructor(
     private readonly guard: LoginGuard,
     private readonly admins: ReadonlySet<string>,
     private readonly challenge: string,
     private readonly anonymousRead: boolean,
     private readonly tokens: TokenStore | undefined,
-  ) {
-    super((_user, _password, done) => done(null, false));
-  }
+    private readonly renderUnauthorized: UnauthorizedRenderer | undefined,
+  ) {}
 
-  override authenticate(req: Parameters<BasicStrategy['authenticate']>[0]): void {
-    const actions = this as unknown as StrategyActions;
+  authenticate(req: RegistryRequest, res: ServerResponse, next: Next): void {
     const header = req.headers.authorization;
     // Anonymous only without any Authorization header: credentials sent anyway are checked, so a client
     // validating wrong ones learns that they are wrong.
     if (header === undefined) {
-      if (this.anonymousRead && (req.method === 'GET' || req.method === 'HEAD')) return actions.success(ANONYMOUS_READER);
-      return actions.fail(this.challenge);
+      if (this.anonymousRead && (req.method === 'GET' || req.method === 'HEAD')) return succeed(req, next, ANONYMOUS_READER);
+      return this.unauthorized(req, res);
     }
     // Tokens only for what looks like one, so cached basic credentials cost no more than before: `Bearer`
     // (its second letter tells it from `Basic`), or a basic password with the token prefix.
     if (this.tokens && (header.charCodeAt(1) | 0x20) === 0x65) {
       const bearer = BEARER.exec(header)?.[1];
-      if (bearer !== undefined) return this.checkToken(bearer, this.tokens, req, actions);
+      if (bearer !== undefined) return this.checkToken(bearer, this.tokens, req, res, next);
     }
     const credentials = parseBasicAuthorization(header);
-    if (!credentials) return actions.fail(this.challenge);
-    if (this.tokens && credentials.password.startsWith(TOKEN_PREFIX)) return this.checkToken(credentials.password, this.tokens, req, actions);
-    // req.ip is the forwarded client only when the peer is one of http.trustedproxies (express's
-    // `trust proxy`); asked for only when a failure limit has to be looked at.
+    if (!credentials) return this.unauthorized(req, res);
+    if (this.tokens && credentials.password.startsWith(TOKEN_PREFIX)) return this.checkToken(credentials.password, this.tokens, req, res, next);
+    // The client address is asked for only when a failure limit has to be looked at.
     let outcome: ReturnType<LoginGuard['check']>;
     try {
-      outcome = this.guard.check(credentials.user, credentials.password, () => req.ip ?? req.socket.remoteAddress ?? '');
+      outcome = this.guard.check(credentials.user, credentials.password, () => clientAddressOf(req));
     } catch (error) {
-      return actions.error(error);
+      return next(error);
     }
-    if (!(outcome instanceof Promise)) return this.settle(outcome, credentials.user, actions);
+    if (!(outcome instanceof Promise)) return this.settle(outcome, credentials.user, req, res, next);
     outcome.then(
-      (settled) => this.settle(settled, credentials.user, actions),
-      (error: unknown) => actions.error(error),
+      (settled) => this.settle(settled, credentials.user, req, res, next),
+      (error: unknown) => next(error),
     );
   }
 
   /** One HMAC and a lookup (see TokenStore.check); unknown tokens count against the address (LoginGuard). */
-  private checkToken(secret: string, tokens: TokenStore, req: Parameters<BasicStrategy['authenticate']>[0], actions: StrategyActions): void {
+  private checkToken(secret: string, tokens: TokenStore, req: RegistryRequest, res: ServerResponse, next: Next): void {
     let checked: TokenCheck;
     let outcome: LoginOutcome;
     try {
       checked = tokens.check(secret);
-      outcome = this.guard.judgeToken(checked.kind !== 'unknown', () => req.ip ?? req.socket.remoteAddress ?? '');
+      outcome = this.guard.judgeToken(checked.kind !== 'unknown', () => clientAddressOf(req));
     } catch (error) {
-      return actions.error(error);
+      return next(error);
     }
-    if (outcome.kind === 'rejected') return actions.fail(this.challenge);
-    if (outcome.kind !== 'accepted') return actions.error(refusalFor(outcome, 'this token'));
+    if (outcome.kind === 'rejected') return this.unauthorized(req, res);
+    if (outcome.kind !== 'accepted') return retryLater(res, refusalFor(outcome, 'this token'));
     switch (checked.kind) {
       case 'valid': {
         const admin = checked.scope === 'admin';
-        return actions.success({ name: `token:${checked.name}`, admin, push: admin || checked.scope === 'push' });
+        return succeed(req, next, { name: `token:${checked.name}`, admin, push: admin || checked.scope === 'push' });
       }
       case 'expired':
-        return actions.error(new TokenRefused('TOKEN_EXPIRED', `the token "${checked.name}" has expired`, this.challenge));
+        return this.tokenRefused(res, new RegistryError('TOKEN_EXPIRED', `the token "${checked.name}" has expired`));
       case 'revoked':
-        return actions.error(new TokenRefused('TOKEN_REVOKED', `the token "${checked.name}" was revoked`, this.challenge));
+        return this.tokenRefused(res, new RegistryError('TOKEN_REVOKED', `the token "${checked.name}" was revoked`));
       default:
-        return actions.fail(this.challenge);
+        return this.unauthorized(req, res);
     }
   }
 
-  private settle(outcome: LoginOutcome, user: string, actions: StrategyActions): void {
+  private settle(outcome: LoginOutcome, user: string, req: RegistryRequest, res: ServerResponse, next: Next): void {
     switch (outcome.kind) {
       case 'accepted': {
         const admin = this.admins.has(user);
-        return actions.success({ name: user, admin, push: admin });
+        return succeed(req, next, { name: user, admin, push: admin });
       }
       case 'rejected':
-        return actions.fail(this.challenge);
+        return this.unauthorized(req, res);
       default:
-        return actions.error(refusalFor(outcome, user));
+        return retryLater(res, refusalFor(outcome, user));
     }
   }
+
+  /** Missing or wrong credentials: 401 with the realm's challenge, so a client knows to send some. */
+  private unauthorized(req: RegistryRequest, res: ServerResponse): void {
+    res.setHeader('WWW-Authenticate', this.challenge);
+    if (this.renderUnauthorized) return this.renderUnauthorized(req, res);
+    sendError(res, new RegistryError('UNAUTHORIZED', 'authentication required: give a valid user name and password'));
+  }
+
+  /** A known token that may no longer be used: 401 with its own code, and the challenge. */
+  private tokenRefused(res: ServerResponse, error: RegistryError): void {
+    res.setHeader('WWW-Authenticate', this.challenge);
+    sendError(res, error);
+  }
+}
+
+function succeed(req: RegistryRequest, next: Next, user: RegistryUser): void {
+  req.user = user;
+  next();
+}
+
+function retryLater(res: ServerResponse, error: RetryLater): void {
+  res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  sendError(res, error);
+}
+
+/**
+ * The client the failure limits count: express's `req.ip` where express has set it up (it follows
+ * http.trustedproxies), else the socket's peer. The archive fast path runs only without trusted proxies
+ * (dispatch.ts), where the two are the same address.
+ */
+function clientAddressOf(req: RegistryRequest): string {
+  return (req as RegistryRequest & { ip?: string }).ip ?? req.socket.remoteAddress ?? '';
+}
+
+/** Writes the body of a 401 for missing or wrong credentials; the status and the challenge header are set. */
+export type UnauthorizedRenderer = (req: RegistryRequest, res: ServerResponse) => void;
+
+export interface AuthenticateOptions {
+  /**
+   * The 401 body for missing or wrong credentials, instead of the contract's JSON UNAUTHORIZED: the web UI's
+   * page shown when the browser's prompt is dismissed. Every other refusal keeps the API's answer.
+   */
+  renderUnauthorized?: UnauthorizedRenderer;
 }
 
 /**
  * Middleware that sets `req.user` or answers 401 with the configured realm; 429 while the user or the
  * client is throttled, 503 while the verification queue is full (both with Retry-After).
  */
-export function authenticate(settings: AuthSettings): (RequestHandler | ErrorRequestHandler)[] {
+export function authenticate(settings: AuthSettings, options: AuthenticateOptions = {}): Middleware {
   if (settings.kind === 'none') {
-    const anonymousAdmin: RequestHandler = (req, _res, next) => {
-      req.user = { name: 'anonymous', admin: true, push: true };
-      next();
-    };
-    return [anonymousAdmin];
+    return (req, _res, next) => succeed(req, next, ANONYMOUS_ADMIN);
   }
   const challenge = `Basic realm="${settings.realm.replaceAll('"', "'")}"`;
-  const authenticator = new passport.Passport();
-  authenticator.use(
-    'htpasswd',
-    new HtpasswdStrategy(settings.guard, new Set(settings.admins), challenge, settings.anonymousRead ?? false, settings.tokens),
+  const authenticator = new HtpasswdAuthenticator(
+    settings.guard,
+    new Set(settings.admins),
+    challenge,
+    settings.anonymousRead ?? false,
+    settings.tokens,
+    options.renderUnauthorized,
   );
-  // Built once, not per request: every request passes here, and a per-request custom callback cost a tenth
-  // of a small download's CPU. `assignProperty` sets req.user without passport's session/login machinery;
-  // `failWithError` hands a refusal (401 and WWW-Authenticate already set by passport) to `refuse` below.
-  const check = authenticator.authenticate('htpasswd', { session: false, failWithError: true, assignProperty: 'user', authInfo: false });
-  const refuse: ErrorRequestHandler = (error: unknown, _req, res, next) => {
-    if (error instanceof TokenRefused) {
-      res.setHeader('WWW-Authenticate', error.challenge);
-      return sendError(res, error);
-    }
-    if (error instanceof RetryLater) {
-      res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return sendError(res, error);
-    }
-    if ((error as Error | undefined)?.name === 'AuthenticationError') {
-      return sendError(res, new RegistryError('UNAUTHORIZED', 'authentication required: give a valid user name and password'));
-    }
-    next(error);
-  };
-  return [check as RequestHandler, refuse];
+  return (req, res, next) => authenticator.authenticate(req, res, next);
 }
 
 /** Guards deletes and token management: an authenticated reader (or a push token) gets 403 DENIED. */
-export const requireAdmin: RequestHandler = (req, res, next) => {
+export const requireAdmin: Middleware = (req, res, next) => {
   if (req.user?.admin) return next();
   const may = req.user?.push ? 'push and tag but not delete or manage tokens in' : 'read but not write to';
   sendError(res, new RegistryError('DENIED', `user ${req.user?.name ?? ''} may ${may} this registry`));
 };
 
 /** Guards pushes and tag changes: admins and push tokens pass; a reader gets 403 DENIED. */
-export const requirePush: RequestHandler = (req, res, next) => {
+export const requirePush: Middleware = (req, res, next) => {
   if (req.user?.push || req.user?.admin) return next();
   sendError(res, new RegistryError('DENIED', `user ${req.user?.name ?? ''} may read but not write to this registry`));
 };

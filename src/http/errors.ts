@@ -1,8 +1,9 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import multer from 'multer';
 import { ERROR_CATALOGUE, type ErrorBody } from '../api/index.js';
 import { RegistryError, StorageUnavailableError } from '../registry/errors.js';
 import { UploadTooLargeError } from '../registry/registry.js';
+import type { ErrorMiddleware } from './middleware.js';
 
 /** Headers a route may have set for the body it meant to send (an archive, a pack file), not for an error. */
 const BODY_HEADERS = ['Content-Disposition', 'ETag', 'Pack-Digest', 'Pack-Version', 'Content-Length'] as const;
@@ -10,19 +11,27 @@ const BODY_HEADERS = ['Content-Disposition', 'ETag', 'Pack-Digest', 'Pack-Versio
 /**
  * Every code's status is the contract's (src/api/errors.ts); this is the one place that sends it. An error is
  * always JSON, whatever the route had already set up for its body (a 416 of the archive route must not say
- * `application/gzip`); res.json keeps a Content-Type that is already set, so it is set here.
+ * `application/gzip`).
+ *
+ * Written with Node's response API alone, so express's routes and the archive fast path (dispatch.ts) send the
+ * same bytes: what express's `res.status(s).json(body)` sent — Content-Type, then Content-Length, and no body
+ * for HEAD (nothing is written that Node would drop, so the traffic count stays true).
  */
-export function sendError(res: Response, error: RegistryError): void {
+export function sendError(res: ServerResponse, error: RegistryError): void {
   const body: ErrorBody = { errors: error.entries() };
+  const json = JSON.stringify(body);
   for (const name of BODY_HEADERS) res.removeHeader(name);
   // The storage is expected back: tell clients (and packctl's retry) when to ask again.
   if (error.code === 'STORAGE_UNAVAILABLE') res.setHeader('Retry-After', String(error.detail.retryAfter ?? STORAGE_RETRY_AFTER_SECONDS));
+  res.statusCode = ERROR_CATALOGUE[error.code].status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.status(ERROR_CATALOGUE[error.code].status).json(body);
+  res.setHeader('Content-Length', String(Buffer.byteLength(json)));
+  if (res.req.method === 'HEAD') res.end();
+  else res.end(json, 'utf8');
 }
 
 /** Translate anything thrown below the routes into the contract's error shape; never leak a stack trace. */
-export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler {
+export function errorHandler(log: (error: unknown) => void): ErrorMiddleware {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) {
       // The body is already streaming: all that is left is to cut the connection so the client sees a failure.

@@ -1,7 +1,8 @@
-import type { Request, RequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { originalUrlOf, type Middleware, type RegistryRequest } from './middleware.js';
 import { elapsedMs, trafficOf } from './traffic.js';
 
 /** A client's own request id is kept when it is this tame; anything else is replaced by a new UUID. */
@@ -31,8 +32,8 @@ export interface RequestLogFields {
  * `/health` answers are logged at debug level: load balancers and Docker's HEALTHCHECK ask every few
  * seconds, and a line each would bury everything else.
  */
-export function requestLogging(logger: Logger): RequestHandler {
-  const middleware = pinoHttp<Request, Response>({
+export function requestLogging(logger: Logger): Middleware {
+  const middleware = pinoHttp<RegistryRequest, ServerResponse>({
     logger,
     quietReqLogger: true,
     quietResLogger: true,
@@ -52,21 +53,22 @@ export function requestLogging(logger: Logger): RequestHandler {
     customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
     customSuccessObject: (req, res) => requestLogFields(req, res),
     customErrorObject: (req, res) => {
-      const cause = (res as Response & { err?: unknown }).err;
+      const cause = (res as ServerResponse & { err?: unknown }).err;
       return cause ? { ...requestLogFields(req, res), err: cause } : requestLogFields(req, res);
     },
   });
   return (req, res, next) => middleware(req, res, next);
 }
 
-export function requestLogFields(req: Request, res: Response): RequestLogFields {
+export function requestLogFields(req: RegistryRequest, res: ServerResponse): RequestLogFields {
   const traffic = trafficOf(res);
-  const queryAt = req.originalUrl.indexOf('?');
+  const url = originalUrlOf(req);
+  const queryAt = url.indexOf('?');
   const userAgent = req.headers['user-agent'];
   return {
-    method: req.method,
+    method: req.method ?? '',
     path: pathOf(req),
-    ...(queryAt >= 0 ? { query: req.originalUrl.slice(queryAt + 1) } : {}),
+    ...(queryAt >= 0 ? { query: url.slice(queryAt + 1) } : {}),
     status: res.statusCode,
     user: req.user?.name ?? null,
     bytesIn: traffic.bytesIn,
@@ -78,7 +80,8 @@ export function requestLogFields(req: Request, res: Response): RequestLogFields 
   };
 }
 
-function pathOf(req: Request): string {
-  const queryAt = req.originalUrl.indexOf('?');
-  return queryAt >= 0 ? req.originalUrl.slice(0, queryAt) : req.originalUrl;
+function pathOf(req: RegistryRequest): string {
+  const url = originalUrlOf(req);
+  const queryAt = url.indexOf('?');
+  return queryAt >= 0 ? url.slice(0, queryAt) : url;
 }

@@ -1,7 +1,7 @@
-import type { Request, RequestHandler, Response } from 'express';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from '../registry/registry.js';
+import { originalUrlOf, type Middleware, type RegistryRequest } from './middleware.js';
 import { elapsedMs, trafficOf } from './traffic.js';
 
 /** Latency buckets in seconds: from a cached metadata read to a large archive upload. */
@@ -126,7 +126,7 @@ export class HttpMetrics {
   }
 
   /** Middleware that records every answer once it is complete (or abandoned). */
-  middleware(): RequestHandler {
+  middleware(): Middleware {
     return (req, res, next) => {
       let recorded = false;
       const record = () => {
@@ -140,7 +140,7 @@ export class HttpMetrics {
     };
   }
 
-  private record(req: Request, res: Response): void {
+  private record(req: RegistryRequest, res: ServerResponse): void {
     const route = routeOf(req);
     const labels = { method: req.method, route, status: String(res.statusCode) };
     const traffic = trafficOf(res);
@@ -165,11 +165,13 @@ export class HttpMetrics {
  * authentication in front of every /v1 route) — the same pattern recognised from the path. Unknown
  * paths all share one label, so a scanner cannot blow up the number of series.
  */
-export function routeOf(req: Request): string {
-  const matched = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof matched === 'string') return `${req.baseUrl}${matched}`;
+export function routeOf(req: RegistryRequest): string {
+  // express's matched route; a plain request (the archive fast path, dispatch.ts) has none and is recognised below.
+  const routed = req as RegistryRequest & { route?: { path?: unknown }; baseUrl?: string };
+  const matched = routed.route?.path;
+  if (typeof matched === 'string') return `${routed.baseUrl ?? ''}${matched}`;
   // originalUrl, not path: a middleware mounted at /v1 that answers (401) leaves req.path shortened.
-  return routePattern(req.originalUrl.split('?')[0] ?? '/');
+  return routePattern(originalUrlOf(req).split('?')[0] ?? '/');
 }
 
 const KNOWN_ROUTES: [RegExp, string][] = [

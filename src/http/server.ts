@@ -1,5 +1,4 @@
-import type { Express } from 'express';
-import { createServer as createHttpServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -34,7 +33,7 @@ export interface ConnectionLimits {
 
 /** Listen on host:port, over TLS unless `tls` is null (plain HTTP only when TLS is explicitly off). */
 export async function listen(
-  app: Express,
+  app: RequestListener,
   host: string | undefined,
   port: number,
   tls: TlsMaterial | null,

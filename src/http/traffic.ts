@@ -1,5 +1,6 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Middleware } from './middleware.js';
 
 /** What one exchange moved, shared by the request log line and the metrics. */
 export interface Traffic {
@@ -11,41 +12,41 @@ export interface Traffic {
   startedAt: number;
 }
 
-const trafficOfResponse = new WeakMap<Response, Traffic>();
+const trafficOfResponse = new WeakMap<ServerResponse, Traffic>();
 
 /**
  * Counts the response body as it is written, so streamed archives (whose length the route knows) and
  * JSON answers (whose length express computes) are measured the same way, and an interrupted download
  * counts only what was sent. Mounted first, before anything can write.
  */
-export function countTraffic(): RequestHandler {
+export function countTraffic(): Middleware {
   return (req, res, next) => {
     const traffic: Traffic = { bytesIn: announcedLength(req), bytesOut: 0, startedAt: performance.now() };
     trafficOfResponse.set(res, traffic);
     const write = res.write.bind(res) as (...args: unknown[]) => boolean;
-    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
     res.write = ((chunk: unknown, ...rest: unknown[]) => {
       traffic.bytesOut += byteLength(chunk, rest[0]);
       return write(chunk, ...rest);
-    }) as Response['write'];
+    }) as ServerResponse['write'];
     res.end = ((chunk?: unknown, ...rest: unknown[]) => {
       if (typeof chunk !== 'function') traffic.bytesOut += byteLength(chunk, rest[0]);
       return end(chunk, ...rest);
-    }) as Response['end'];
+    }) as ServerResponse['end'];
     next();
   };
 }
 
-export function trafficOf(res: Response): Traffic {
+export function trafficOf(res: ServerResponse): Traffic {
   return trafficOfResponse.get(res) ?? { bytesIn: 0, bytesOut: 0, startedAt: performance.now() };
 }
 
 /** Milliseconds since the request reached the application. */
-export function elapsedMs(res: Response): number {
+export function elapsedMs(res: ServerResponse): number {
   return performance.now() - trafficOf(res).startedAt;
 }
 
-function announcedLength(req: Request): number {
+function announcedLength(req: IncomingMessage): number {
   const length = Number(req.headers['content-length'] ?? 0);
   return Number.isSafeInteger(length) && length > 0 ? length : 0;
 }

@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import request from 'supertest';
 import { composeRegistry } from '../../src/cli/serve.js';
 import type { RegistryConfig } from '../../src/config/schema.js';
+import type { HttpMetrics } from '../../src/http/metrics.js';
 import { answerUnparsableRequests } from '../../src/http/server.js';
 import type { Registry } from '../../src/registry/registry.js';
 import { whenDone } from './cleanup.js';
@@ -25,16 +26,24 @@ export interface TestApp extends RegistryUnderTest {
   registry: Registry;
   /** `http://127.0.0.1:PORT` (plain HTTP), for clients other than supertest (raw-upload.ts, a chosen source address). */
   url: string;
+  /** The Prometheus metrics, when REGISTRY_HTTP_DEBUG_PROMETHEUS_ENABLED is set. */
+  metrics: HttpMetrics | undefined;
 }
 
 export interface TestAppOptions extends RegistryFolderOptions {
   /** Where the app logs (requests at info, failures at error); nowhere by default. */
   logger?: Logger;
+  /** false: archive downloads through express too, to compare with the fast path (src/http/dispatch.ts). */
+  archiveFastPath?: boolean;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const { dir, config, madeFolder } = await prepareRegistryFolder(options);
-  const composed = await composeRegistry(config, { logger: options.logger ?? pino({ level: 'silent' }), announce: () => {} });
+  const composed = await composeRegistry(config, {
+    logger: options.logger ?? pino({ level: 'silent' }),
+    announce: () => {},
+    ...(options.archiveFastPath === undefined ? {} : { archiveFastPath: options.archiveFastPath }),
+  });
   // The server starts the backfill once it listens; here the app is about to.
   composed.startBackfill();
   let server: Server;
@@ -63,6 +72,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     dir,
     config,
     registry: composed.registry,
+    metrics: composed.metrics,
     url,
     get: (path) => agent.get(path),
     head: (path) => agent.head(path),

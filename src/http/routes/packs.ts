@@ -1,9 +1,10 @@
 import type { IRouter, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../../registry/errors.js';
 import type { ByteRange, Registry } from '../../registry/registry.js';
-import { requireAdmin, requirePush } from '../authenticate.js';
+import { requireAdmin, requirePush, type RegistryUser } from '../authenticate.js';
 import { baseUrlOf } from '../base-url.js';
 import { FILE_READ_RETRY_AFTER_SECONDS, type PackFileBody, type PackFileReads } from '../file-reads.js';
 import { FILE_RESPONSE_HEADERS, packFileType } from '../file-types.js';
@@ -40,47 +41,13 @@ export function addPackRoutes(
   });
 
   // Express answers HEAD with the GET handler and drops the body; the stream is then never opened.
-  router.get('/v1/packs/:name/:ref/archive', async (req, res) => {
-    const { version, blob } = await registry.openArchive(req.params.name, req.params.ref);
-    const etag = `"${version.archiveDigest}"`;
-    // setHeader, not express's res.set: this route runs more than any other, and res.set looks every
-    // Content-Type up in the MIME table first.
-    res.setHeader('Content-Type', 'application/gzip');
-    res.setHeader('ETag', etag);
-    res.setHeader('Pack-Digest', version.contentDigest);
-    res.setHeader('Pack-Version', version.version);
-    res.setHeader('Content-Disposition', `attachment; filename="${version.pack}-${version.version}.tar.gz"`);
-    if (req.fresh) {
-      await blob.close();
-      res.status(304).end();
-      return;
-    }
-    res.setHeader('Accept-Ranges', 'bytes');
-    let range: ByteRange | null;
-    try {
-      range = chooseRange(req, blob.size, etag);
-    } catch (error) {
-      await blob.close();
-      res.setHeader('Content-Range', `bytes */${blob.size}`);
-      throw error;
-    }
-    if (range) {
-      res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
-    }
-    res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : blob.size));
-    if (req.method === 'HEAD') {
-      await blob.close();
-      res.end();
-      return;
-    }
-    // A pull is a download from the first byte: a resumed download's later ranges are the same pull.
-    if (!range || range.start === 0) registry.countDownload(version);
-    if (blob.bytes) {
-      res.end(range ? blob.bytes.subarray(range.start, range.end + 1) : blob.bytes);
-      return;
-    }
-    await sendStream(res, blob.stream(range ?? undefined));
-  });
+  // The archive fast path (dispatch.ts) serves most downloads with the same serveArchive, without express.
+  router.get('/v1/packs/:name/:ref/archive', (req, res) =>
+    serveArchive(registry, req, res, req.params.name, req.params.ref, {
+      fresh: () => req.fresh,
+      range: (size, etag) => chooseRange(req, size, etag),
+    }),
+  );
 
   // A pack's files come from whoever may push: served so that nothing in them can run (see file-types.ts),
   // and read out of their archives without letting a reader burn CPU at will (see file-reads.ts).
@@ -119,6 +86,71 @@ export function addPackRoutes(
   });
 }
 
+/** How a request's conditional and Range headers bear on the archive answer. */
+export interface ArchiveConditions {
+  /** The client's copy is current (If-None-Match / If-Modified-Since; express's req.fresh): 304. */
+  fresh(): boolean;
+  /** The bytes asked for (see ranges.ts); throws RANGE_INVALID for a Range that cannot be satisfied. */
+  range(size: number, etag: string): ByteRange | null;
+}
+
+/** A request without If-None-Match, If-Modified-Since, Range or If-Range: never fresh, always the whole body. */
+export const UNCONDITIONAL: ArchiveConditions = { fresh: () => false, range: () => null };
+
+/**
+ * GET and HEAD of `/v1/packs/{name}/{ref}/archive`: the one function that answers an archive download, whichever
+ * path the request came by (express's route above, or the fast path in dispatch.ts). Anything that has to happen
+ * per download belongs here.
+ */
+export async function serveArchive(
+  registry: Registry,
+  req: IncomingMessage,
+  res: ServerResponse,
+  name: string,
+  ref: string,
+  conditions: ArchiveConditions,
+): Promise<void> {
+  const { version, blob } = await registry.openArchive(name, ref);
+  const etag = `"${version.archiveDigest}"`;
+  res.setHeader('Content-Type', 'application/gzip');
+  res.setHeader('ETag', etag);
+  res.setHeader('Pack-Digest', version.contentDigest);
+  res.setHeader('Pack-Version', version.version);
+  res.setHeader('Content-Disposition', `attachment; filename="${version.pack}-${version.version}.tar.gz"`);
+  if (conditions.fresh()) {
+    await blob.close();
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  res.setHeader('Accept-Ranges', 'bytes');
+  let range: ByteRange | null;
+  try {
+    range = conditions.range(blob.size, etag);
+  } catch (error) {
+    await blob.close();
+    res.setHeader('Content-Range', `bytes */${blob.size}`);
+    throw error;
+  }
+  if (range) {
+    res.statusCode = 206;
+    res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
+  }
+  res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : blob.size));
+  if (req.method === 'HEAD') {
+    await blob.close();
+    res.end();
+    return;
+  }
+  // A pull is a download from the first byte: a resumed download's later ranges are the same pull.
+  if (!range || range.start === 0) registry.countDownload(version);
+  if (blob.bytes) {
+    res.end(range ? blob.bytes.subarray(range.start, range.end + 1) : blob.bytes);
+    return;
+  }
+  await sendStream(res, blob.stream(range ?? undefined));
+}
+
 function setFileHeaders(res: Response, path: string, version: string, size: number): void {
   const type = packFileType(path);
   res.setHeader('Content-Type', type.contentType);
@@ -127,12 +159,12 @@ function setFileHeaders(res: Response, path: string, version: string, size: numb
   res.setHeader('Pack-Version', version);
 }
 
-function userName(user: Express.User | undefined): string {
+function userName(user: RegistryUser | undefined): string {
   return user?.name ?? 'anonymous';
 }
 
 /** Stream a body; a client that goes away mid-download is not an error worth more than closing the stream. */
-export async function sendStream(res: Response, body: Readable): Promise<void> {
+export async function sendStream(res: ServerResponse, body: Readable): Promise<void> {
   try {
     await pipeline(body, res);
   } catch (error) {

@@ -48,7 +48,7 @@ export function addWebUi(app: IRouter, deps: WebUiDependencies): void {
   const { registry, files } = deps;
   const ui = express.Router({ caseSensitive: true, strict: false });
   ui.get(`${ASSET_PREFIX}:file`, serveAsset);
-  ui.use(isUiRequest, ...signInWithHtmlRefusal(deps.auth));
+  ui.use(isUiRequest, signInWithHtmlRefusal(deps.auth));
 
   ui.get('/', (req, res) => {
     const filters = readListQuery(req);
@@ -176,17 +176,16 @@ const isUiRequest: RequestHandler = (req, res, next) => {
 };
 
 /**
- * authenticate() with a refusal a browser shows: passport has set 401 and WWW-Authenticate (the browser's
- * prompt) when it hands over its AuthenticationError; the page says what to do if the prompt is dismissed.
- * Other refusals (an expired token, too many attempts) keep the API's answer and its headers.
+ * authenticate() with a refusal a browser shows: the 401 keeps its WWW-Authenticate challenge (the browser's
+ * prompt), and its page says what to do if the prompt is dismissed. Other refusals (an expired token, too many
+ * attempts) keep the API's answer and its headers.
  */
-function signInWithHtmlRefusal(auth: AuthSettings): (RequestHandler | ErrorRequestHandler)[] {
-  const [check, ...rest] = authenticate(auth);
-  const unauthorized: ErrorRequestHandler = (error: unknown, req, res, next) => {
-    if ((error as Error | undefined)?.name !== 'AuthenticationError') return next(error);
-    sendHtml(req, res, 401, errorPage(undefined, 401, 'Sign in required', 'This registry needs a user name and password (or an access token): reload the page to get the browser’s prompt again.'));
-  };
-  return check ? [check, unauthorized, ...rest] : rest;
+function signInWithHtmlRefusal(auth: AuthSettings): RequestHandler {
+  return authenticate(auth, {
+    // The UI is mounted on express, so these are express's request and response.
+    renderUnauthorized: (req, res) =>
+      sendHtml(req as Request, res as Response, 401, errorPage(undefined, 401, 'Sign in required', 'This registry needs a user name and password (or an access token): reload the page to get the browser’s prompt again.')),
+  });
 }
 
 function viewerOf(req: Request): Viewer {
