@@ -60,6 +60,11 @@ export function runPackctl(args: string[], home: string, certsDir: string, optio
   let stderr = '';
   pipes.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   pipes.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  // A command that never reads its input (help, a refused flag) may exit before the input is written: the
+  // pipe then fails with EPIPE, which says nothing about packctl. Its exit code and output are what is judged.
+  pipes.stdin.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') child.emit('error', error);
+  });
   pipes.stdin.end(options.stdin ?? '');
   return new Promise((resolve, reject) => {
     child.on('error', reject);

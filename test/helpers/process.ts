@@ -65,7 +65,11 @@ export function startServerProcess(args: string[], options: { cwd: string; env?:
   stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString('utf8');
   });
-  // Always closed: a command that reads standard input must see its end, never wait for a terminal.
+  // Always closed: a command that reads standard input must see its end, never wait for a terminal. One that
+  // exits without reading it makes the write fail with EPIPE, which is no fault of the program under test.
+  stdin.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   stdin.end(options.stdin);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const isRunning = () => child.exitCode === null && child.signalCode === null;
