@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { existsSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { readAllStdin } from '../client/prompt.js';
@@ -33,12 +32,6 @@ function readConfig(file: string | undefined): RegistryConfig {
 }
 
 async function serve(file: string | undefined): Promise<void> {
-  // V8's allocation-site pretenuring misjudges a server answering small downloads one after another on a
-  // keep-alive connection: the few objects each answer makes mostly survive a scavenge, V8 then allocates objects
-  // of the sites it shares with streaming straight into the old generation, and every later 50 MB download paid
-  // for it in full garbage collections (35 % of its CPU instead of 4 %, 350 instead of 510 MB/s in the bench).
-  // Off, before the server allocates anything of note (a GC heuristic only: no answer changes).
-  setFlagsFromString('--no-allocation-site-pretenuring');
   const config = readConfig(file);
   const logger = createLogger(config.log);
   // Test-only crash hook (see test/e2e/crash.test.ts); read here, at the process boundary, not by the config.

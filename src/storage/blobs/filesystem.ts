@@ -6,6 +6,9 @@ import { folderStaging } from '../staging.js';
 import type { BlobStore, ByteRange, ListedBlob, OpenBlob, StagedLeftover, Staging } from './store.js';
 
 /** Blobs as files under `<root>/blobs/sha256/<first two hex>/<hex>`, staged in `<root>/uploads` (see layout.ts). */
+/** Read size of a blob streamed to a client (see open). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 export class FilesystemBlobStore implements BlobStore {
   readonly uploadDir: string;
   private readonly blobDir: string;
@@ -59,13 +62,22 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Large blobs are read in chunks of READ_CHUNK_BYTES, not Node's default 64 KiB: a 50 MB download is then 50
+   * reads and 50 buffers instead of 800, and after a run of small downloads (which leaves V8's heap in a state
+   * where every short-lived buffer costs more to collect) it went from 335 to 576 MB/s at c=1 and from 174 to
+   * 113 ms of CPU per download (bench, `--only=download`, 2026-11-29). 1 MiB keeps the memory of many large
+   * downloads at once bounded (about 1–2 MiB each in flight); 4 MiB was faster still (657 MB/s) but would
+   * hold 4–8 MiB per download.
+   */
   async open(digest: string): Promise<OpenBlob> {
     const handle = await open(this.pathOf(digest), 'r');
     try {
       const { size } = await handle.stat();
       return {
         size,
-        stream: (range?: ByteRange) => handle.createReadStream({ start: range?.start, end: range?.end, autoClose: true }),
+        stream: (range?: ByteRange) =>
+          handle.createReadStream({ start: range?.start, end: range?.end, autoClose: true, highWaterMark: READ_CHUNK_BYTES }),
         close: () => handle.close(),
       };
     } catch (error) {
