@@ -2,6 +2,8 @@ import { isIP, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_LIMITS } from '../api/index.js';
+import type { WebhookEndpoint } from '../registry/notifications.js';
+import type { S3Settings } from '../storage/s3/client.js';
 
 /**
  * The configuration as the rest of the code sees it: camelCase, every default applied, every path
@@ -91,17 +93,9 @@ export interface RegistryConfig {
   retention: { scheduleMs: number | undefined; rules: RetentionRuleConfig[] };
 }
 
-export interface NotificationEndpointConfig {
-  name: string;
-  url: string;
-  headers: Record<string, string[]>;
-  timeoutMs: number;
-  /** Failed attempts before a delivery becomes a dead letter. */
-  threshold: number;
-  backoffMs: number;
-  maxBackoffMs: number;
+/** `notifications.endpoints[]`: what the delivery worker needs (registry/notifications.ts), and whether it is off. */
+export interface NotificationEndpointConfig extends WebhookEndpoint {
   disabled: boolean;
-  secret?: string;
 }
 
 /** A retention rule for the packs whose name matches `pattern`; the global rule is the last, pattern `*`. */
@@ -113,20 +107,8 @@ export interface RetentionRuleConfig {
   keepPulledWithinMs?: number;
 }
 
-/** `storage.s3`, resolved: the endpoint built, the prefix trimmed, the key pair checked (storage/s3/client.ts). */
-export interface S3StorageConfig {
-  region: string;
-  bucket: string;
-  /** The key prefix, without leading or trailing `/`; '' for the bucket's root. */
-  rootDirectory: string;
-  /** `regionendpoint`, or `http(s)://host:port` from the Spectro docs' host/port/secure; undefined: AWS. */
-  endpoint: string | undefined;
-  forcePathStyle: boolean;
-  /** undefined: the AWS default credential chain. */
-  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-  encrypt: boolean;
-  chunkSize: number;
-}
+/** `storage.s3`, resolved: the endpoint built, the prefix trimmed, the key pair checked (see storage/s3/client.ts). */
+export type S3StorageConfig = S3Settings;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
