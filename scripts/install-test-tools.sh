@@ -3,7 +3,6 @@
 # - the tar readers test/differential compares the registry's verdicts with: Go (its archive/tar is what
 #   Palette reads packs with), bsdtar (libarchive), GNU tar and Python 3, from Debian;
 # - Debian's chromium for the web UI tests (test/browser), driven by playwright-core;
-# - Debian's postgresql (initdb, pg_ctl) for the PostgreSQL index tests, which start their own server;
 # - moto's S3 server (pip install "moto[server]") for the S3 storage tests, which start `moto_server`.
 # Idempotent and quiet: apt-get and pip run only when something is missing, and print only on failure.
 set -euo pipefail
@@ -14,8 +13,6 @@ command -v bsdtar >/dev/null 2>&1 || packages+=(libarchive-tools)
 tar --version 2>/dev/null | grep -q 'GNU tar' || packages+=(tar)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
-# Debian installs the server binaries under /usr/lib/postgresql/<major>/bin, off the PATH.
-compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || packages+=(postgresql)
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then

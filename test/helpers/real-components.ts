@@ -1,18 +1,17 @@
-// Where the real components of the extra tiers are: Debian's chromium (test/browser), Debian's PostgreSQL
-// server binaries (the PostgreSQL index tests) and moto's S3 server (the S3 storage tests). The tests start
-// their own instance of each on loopback; this file only finds the programs.
+// Where the real components of the extra tiers are: Debian's chromium (test/browser) and moto's S3 server
+// (test/s3). The tests start their own instance of each on loopback; this file only finds the programs.
 //
 // A fresh clone on a machine without them still passes `npm test`: the tier reports itself skipped, with the
 // reason in its describe title. CI must not silently lose a tier, so .ci/run installs the programs
 // (scripts/install-test-tools.sh) and sets PACK_REGISTRY_REQUIRE_COMPONENTS=1, under which a missing program
 // fails the tier instead.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export const REQUIRE_COMPONENTS_ENV = 'PACK_REGISTRY_REQUIRE_COMPONENTS';
 
 export interface Component {
-  /** What the tier needs, for messages: `chromium`, `PostgreSQL server (initdb, pg_ctl)`, `moto_server`. */
+  /** What the tier needs, for messages: `chromium`, `moto_server`. */
   name: string;
   /** The program (or folder of programs) when found. */
   path: string | undefined;
@@ -38,21 +37,6 @@ export function chromium(): Component {
   const configured = process.env.CHROMIUM_PATH;
   const path = configured ? (existsSync(configured) ? configured : undefined) : ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
   return component('chromium', path, 'apt-get install chromium');
-}
-
-/** The folder holding initdb, pg_ctl and postgres: Debian's /usr/lib/postgresql/<newest>/bin, or PG_BIN_DIR. */
-export function postgresBinDir(): Component {
-  const configured = process.env.PG_BIN_DIR;
-  let path: string | undefined;
-  if (configured) {
-    path = existsSync(join(configured, 'pg_ctl')) ? configured : undefined;
-  } else if (existsSync('/usr/lib/postgresql')) {
-    const majors = readdirSync('/usr/lib/postgresql')
-      .filter((major) => existsSync(join('/usr/lib/postgresql', major, 'bin', 'pg_ctl')))
-      .sort((a, b) => Number(b) - Number(a));
-    path = majors[0] === undefined ? undefined : join('/usr/lib/postgresql', majors[0], 'bin');
-  }
-  return component('PostgreSQL server (initdb, pg_ctl)', path, 'apt-get install postgresql');
 }
 
 /** moto's S3 server (`pip install "moto[server]"`), or MOTO_SERVER_PATH. */
