@@ -625,13 +625,18 @@ export class Db {
   }
 
   /** Add counted pulls to the totals (one transaction per flush, whatever the number of downloads). */
-  addDownloads(entries: readonly DownloadRecord[]): void {
+  addDownloads(entries: readonly (DownloadRecord & { versionId: number })[]): number {
+    // Only for a version that is still the one counted: one deleted (or deleted and pushed again under a new
+    // id) since its pulls were counted gets no row back. Checked inside the write, so no delete slips between.
     const upsert = this.maintenanceStatement(`INSERT INTO downloads (pack, normalized_version, count, last_pulled_at)
-      VALUES (@pack, @normalizedVersion, @count, @lastPulledAt)
+      SELECT @pack, @normalizedVersion, @count, @lastPulledAt
+      WHERE EXISTS (SELECT 1 FROM versions WHERE id = @versionId AND pack = @pack AND normalized_version = @normalizedVersion)
       ON CONFLICT (pack, normalized_version) DO UPDATE SET count = count + excluded.count,
         last_pulled_at = max(last_pulled_at, excluded.last_pulled_at)`);
-    this.sqlite.transaction(() => {
-      for (const entry of entries) upsert.run(entry);
+    return this.sqlite.transaction(() => {
+      let written = 0;
+      for (const entry of entries) written += upsert.run(entry).changes;
+      return written;
     }).immediate();
   }
 

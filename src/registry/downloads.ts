@@ -1,7 +1,7 @@
 // Download statistics without a write per download: each pull adds one to a counter in memory (a Map
 // lookup by version id), and flush() writes every counter in one transaction — the server does it every
 // few seconds and at shutdown. A crash loses at most the pulls since the last flush: statistics, not records.
-import type { Db, DownloadRecord, VersionRecord } from '../db/db.js';
+import type { Db, VersionRecord } from '../db/db.js';
 
 interface Pending {
   pack: string;
@@ -44,13 +44,14 @@ export class DownloadCounter {
     if (this.pending.size === 0) return 0;
     const batch = this.pending;
     this.pending = new Map();
-    const rows: DownloadRecord[] = [];
-    for (const [id, entry] of batch) {
-      const version = this.db.versionById(id);
-      if (version?.pack !== entry.pack || version.normalizedVersion !== entry.normalizedVersion) continue;
-      rows.push({ pack: entry.pack, normalizedVersion: entry.normalizedVersion, count: entry.count, lastPulledAt: new Date(entry.lastMs).toISOString() });
-    }
-    this.db.addDownloads(rows);
-    return rows.length;
+    return this.db.addDownloads(
+      [...batch].map(([versionId, entry]) => ({
+        versionId,
+        pack: entry.pack,
+        normalizedVersion: entry.normalizedVersion,
+        count: entry.count,
+        lastPulledAt: new Date(entry.lastMs).toISOString(),
+      })),
+    );
   }
 }
