@@ -58,6 +58,21 @@ describe.skipIf(!available(moto))(`S3 storage on moto ${moto.path ? '' : moto.sk
       expect(await objectKeys(bucket)).toEqual([`registry/blobs/sha256/${hex.slice(0, 2)}/${hex}`, 'registry/metadata/hello/1.0.0.json']);
     });
 
+    it('stores every size around the part boundaries byte for byte (part buffers are reused from part to part)', async () => {
+      const bucket = await freshBucket(server);
+      const store = new S3BlobStore(bucket);
+      const part = bucket.chunkSize;
+      for (const size of [0, 1, part - 1, part, part + 1, 2 * part, 3 * part + 5]) {
+        const bytes = randomBytes(size);
+        const digest = await putBytes(store, bytes);
+        const blob = await store.open(digest);
+        const chunks: Buffer[] = [];
+        for await (const chunk of blob.stream()) chunks.push(chunk as Buffer);
+        await blob.close();
+        expect({ size, equal: Buffer.concat(chunks).equals(bytes) }).toEqual({ size, equal: true });
+      }
+    });
+
     it('sends an archive larger than one part as a multipart upload, and a start removes uploads a crash left', async () => {
       const bucket = await freshBucket(server);
       const store = new S3BlobStore(bucket);

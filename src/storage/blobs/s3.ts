@@ -9,12 +9,12 @@ import {
   PutObjectCommand,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Socket } from 'node:net';
-import { PassThrough, pipeline, Readable, Transform, Writable } from 'node:stream';
+import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { BLOBS_FOLDER, blobKey, digestOfBlobName, healthProbeName, stagedUploadName, UPLOADS_FOLDER } from '../layout.js';
-import { UPLOAD_QUEUE_SIZE, type S3Bucket } from '../s3/client.js';
+import type { S3Bucket } from '../s3/client.js';
 import { isS3NotFound, s3Call, s3Failure } from '../s3/errors.js';
+import { S3UploadWritable } from '../s3/upload.js';
 import { blobNotFound, type BlobStore, type ByteRange, type ListedBlob, type OpenBlob, type StagedLeftover, type Staging } from './store.js';
 
 /**
@@ -271,66 +271,4 @@ function sliced(range: ByteRange): Transform {
       done();
     },
   });
-}
-
-/**
- * A staging upload as a Writable: its bytes go to lib-storage's Upload (one PutObject, or a multipart upload
- * in `chunkSize` parts, UPLOAD_QUEUE_SIZE of them in flight), and it finishes only when the object is complete.
- * An S3 failure destroys it with that failure (StorageUnavailableError when S3 is away); a writable
- * destroyed before it finished aborts the upload, so no part is left behind when S3 can still be told.
- */
-class S3UploadWritable extends Writable {
-  private readonly body = new PassThrough({ highWaterMark: 1024 * 1024 });
-  private readonly upload: Upload;
-  private readonly done: Promise<unknown>;
-  private finished = false;
-
-  constructor(bucket: S3Bucket, key: string) {
-    super({ highWaterMark: 1024 * 1024 });
-    this.upload = new Upload({
-      client: bucket.client,
-      params: { Bucket: bucket.bucket, Key: bucket.objectKey(key), Body: this.body, ContentType: 'application/gzip', ...bucket.encryption },
-      partSize: bucket.chunkSize,
-      queueSize: UPLOAD_QUEUE_SIZE,
-      // On a failure lib-storage aborts the multipart upload itself (when S3 can still be reached).
-      leavePartsOnError: false,
-    });
-    this.done = this.upload.done().then(
-      () => {
-        this.finished = true;
-      },
-      (error: unknown) => {
-        const failure = s3Failure(error, `uploading ${key}`);
-        if (!this.destroyed) this.destroy(failure);
-        throw failure;
-      },
-    );
-    this.done.catch(() => {});
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.body.write(chunk)) callback();
-    else this.body.once('drain', () => callback());
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.body.end();
-    this.done.then(
-      () => callback(),
-      (error: unknown) => callback(error as Error),
-    );
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.finished) {
-      this.body.destroy();
-      // Wait for the abort (bounded by the SDK's timeouts), so that a discard that follows finds nothing.
-      this.upload.abort().then(
-        () => callback(error),
-        () => callback(error),
-      );
-      return;
-    }
-    callback(error);
-  }
 }

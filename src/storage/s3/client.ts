@@ -20,12 +20,6 @@ export interface S3Settings {
   chunkSize: number;
 }
 
-/**
- * Parts of one upload sent at once. lib-storage holds at most (queueSize + 1) parts in memory per upload, so
- * with the default 10 MiB parts a push costs at most ~30 MiB however large the archive is.
- */
-export const UPLOAD_QUEUE_SIZE = 2;
-
 /** A connection S3 has not accepted in this time counts as S3 being away (503), not as a slow S3. */
 const CONNECTION_TIMEOUT_MS = 5_000;
 /** A request whose socket stays silent this long is cut and retried; a slow S3 that keeps sending is not. */
