@@ -1,5 +1,5 @@
-// A large index without pushing: rows written straight into SQLite through the project's own schema (Db runs
-// the migrations), so catalog and list pages can be measured over 100k versions in seconds. Only the rows the
+// A large index without pushing: rows written straight into SQLite through the project's own schema (SqliteIndex
+// runs the migrations), so catalog and list pages can be measured over 100k versions in seconds. Only the rows the
 // read paths use are written; there are no blobs behind them. Each version also gets the metadata document a
 // push writes into storage (built by the project's own versionMetadata), or the server's start would first
 // write every missing one, fsync by fsync (about 30 s per 10k versions here).
@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Db } from '../../src/db/db.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { versionMetadata } from '../../src/registry/metadata.js';
 import { indexPath } from '../../src/storage/layout.js';
 import { FilesystemMetadataStore } from '../../src/storage/metadata/filesystem.js';
@@ -36,7 +36,7 @@ function hex(text: string): string {
 export async function seedIndex(root: string, versions: number, perPack = 10): Promise<SeededIndex> {
   await mkdir(root, { recursive: true });
   const path = indexPath(root);
-  new Db(path).close();
+  await new SqliteIndex(path).close();
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   const insertVersion = sqlite.prepare(`INSERT INTO versions (pack, version, normalized_version, grp, content_digest,
@@ -86,24 +86,24 @@ export async function seedIndex(root: string, versions: number, perPack = 10): P
   })();
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
   sqlite.close();
-  writeMetadataDocuments(root, path, names);
+  await writeMetadataDocuments(root, path, names);
   return { packs, versions: packs * perPack, names };
 }
 
 /** The documents FilesystemMetadataStore would hold, written without its per-file fsync (a seed, not a push). */
-function writeMetadataDocuments(root: string, indexPath: string, names: string[]): void {
+async function writeMetadataDocuments(root: string, indexPath: string, names: string[]): Promise<void> {
   const store = new FilesystemMetadataStore(root);
-  const db = new Db(indexPath);
+  const db = new SqliteIndex(indexPath);
   try {
     for (const name of names) {
-      for (const record of db.versionsOfPack(name)) {
+      for (const record of await db.versionsOfPack(name)) {
         const path = store.pathOf(name, record.normalizedVersion);
         mkdirSync(dirname(path), { recursive: true });
-        const document = versionMetadata(record, db.tagsOfVersion(record.id), db.latestPushEvent(name, record.version));
+        const document = versionMetadata(record, await db.tagsOfVersion(record.id), await db.latestPushEvent(name, record.version));
         writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
       }
     }
   } finally {
-    db.close();
+    await db.close();
   }
 }

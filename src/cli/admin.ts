@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { RegistryConfig } from '../config/schema.js';
-import { Db } from '../db/db.js';
+import { SqliteIndex } from '../db/sqlite.js';
 import {
   collectGarbage,
   DEFAULT_GC_MIN_AGE_MS,
@@ -93,18 +93,18 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     const indexPath = indexPathIn(root);
     const temporary = reindexPath(root);
     await removeDatabase(temporary);
-    const current = openCurrentIndex(indexPath, output);
-    const db = new Db(temporary);
+    const current = await openCurrentIndex(indexPath, output);
+    const db = new SqliteIndex(temporary);
     let report: CheckedReindexReport;
     try {
       report = await reindexChecked(db, { blobs, metadata }, current);
     } catch (error) {
-      db.close();
+      await db.close();
       await removeDatabase(temporary);
       throw error;
     } finally {
-      db.close();
-      current?.close();
+      await db.close();
+      await current?.close();
     }
 
     if (report.backfill.written > 0) {
@@ -148,11 +148,11 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
 }
 
 /** The index a reindex replaces, to check the rebuilt one against; undefined when there is none or it cannot be read. */
-function openCurrentIndex(indexPath: string, output: Output): Db | undefined {
+async function openCurrentIndex(indexPath: string, output: Output): Promise<SqliteIndex | undefined> {
   if (!existsSync(indexPath)) return undefined;
   try {
-    const db = new Db(indexPath);
-    db.versionCount();
+    const db = new SqliteIndex(indexPath);
+    await db.versionCount();
     return db;
   } catch (error) {
     output.err(`reindex: the current index cannot be read (${(error as Error).message}): the rebuilt one is not checked against it`);
@@ -188,7 +188,7 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
   try {
     const indexPath = indexPathIn(root);
     const { blobs, metadata, location, close } = await openDurableStorage(storage);
-    const db = existsSync(indexPath) ? new Db(indexPath) : undefined;
+    const db = existsSync(indexPath) ? new SqliteIndex(indexPath) : undefined;
     try {
       if (!db && !(await hasMetadata(metadata))) {
         output.err(`gc: ${location} has neither an index nor metadata documents: refusing to count every blob as garbage`);
@@ -216,7 +216,7 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
       for (const failure of retention?.failed ?? []) output.err(`gc: retention could not remove ${failure.pack}:${failure.version}: ${failure.reason}`);
       return retention && retention.failed.length > 0 ? EXIT_FAILURE : 0;
     } finally {
-      db?.close();
+      await db?.close();
       close();
     }
   } finally {

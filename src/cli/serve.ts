@@ -8,7 +8,8 @@ import { LoginGuard } from '../auth/login-guard.js';
 import { TokenStore } from '../auth/tokens.js';
 import { VerificationQueue } from '../auth/verification-queue.js';
 import type { RegistryConfig } from '../config/schema.js';
-import { Db } from '../db/db.js';
+import type { PackIndex } from '../db/pack-index.js';
+import { SqliteIndex } from '../db/sqlite.js';
 import { createApp } from '../http/app.js';
 import type { AuthSettings } from '../http/authenticate.js';
 import { createDebugServer, HttpMetrics } from '../http/metrics.js';
@@ -85,7 +86,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
     await backfill?.stop();
     // Writes the tokens' "last used" times; before the lock goes, as every other write.
     await tokens?.close();
-    db.close();
+    await db.close();
     lock?.release();
     release();
     if (blobs instanceof MemoryBlobStore) await blobs.close();
@@ -117,7 +118,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
     });
     // What the outbox holds from before (a restart in the middle of deliveries) goes out first.
     dispatcher.start();
-    background = startBackgroundWork(config, db, registry, logger);
+    background = await startBackgroundWork(config, db, registry, logger);
     const auth = await openAuth(config, logger, announce);
     if (auth.kind === 'htpasswd') tokens = auth.tokens;
     const app = createApp({
@@ -193,7 +194,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
 
 interface OpenedStorage {
   blobs: BlobStore;
-  db: Db;
+  db: PackIndex;
   metadata: MetadataStore;
   /** Held while the server runs, so a reindex or a second server cannot work on the same storage. */
   lock: StorageLock | undefined;
@@ -209,7 +210,7 @@ interface OpenedStorage {
  */
 async function openStorage(config: RegistryConfig): Promise<OpenedStorage> {
   if (config.storage.kind === 'inmemory') {
-    return { blobs: await MemoryBlobStore.open(), db: new Db(':memory:'), metadata: new MemoryMetadataStore(), lock: undefined, indexIsNew: true, release: () => {} };
+    return { blobs: await MemoryBlobStore.open(), db: new SqliteIndex(':memory:'), metadata: new MemoryMetadataStore(), lock: undefined, indexIsNew: true, release: () => {} };
   }
   const root = config.storage.rootDirectory;
   await mkdir(root, { recursive: true });
@@ -232,7 +233,7 @@ async function openDurable(storage: DurableStorageConfig): Promise<Omit<OpenedSt
   try {
     // At start no upload is in flight: staged uploads are leftovers of a crash and can never be committed.
     await blobs.removeStagedUploads();
-    return { blobs, db: new Db(indexPath), metadata, indexIsNew, release: close };
+    return { blobs, db: new SqliteIndex(indexPath), metadata, indexIsNew, release: close };
   } catch (error) {
     close();
     throw error;
@@ -244,14 +245,14 @@ async function openDurable(storage: DurableStorageConfig): Promise<Omit<OpenedSt
  * documents exist, rebuild it from them before serving (see backfillInBackground for the reverse).
  */
 async function reconcileIndex(parts: {
-  db: Db;
+  db: PackIndex;
   blobs: BlobStore;
   metadata: MetadataStore;
   indexIsNew: boolean;
   logger: Logger;
 }): Promise<void> {
   const { db, blobs, metadata, logger } = parts;
-  if (db.versionCount() === 0 && (await hasMetadata(metadata))) {
+  if ((await db.versionCount()) === 0 && (await hasMetadata(metadata))) {
     logger.warn({ indexWasMissing: parts.indexIsNew }, 'the index is empty but the storage holds pack versions: rebuilding it from storage');
     const report = await rebuildIndex(db, { blobs, metadata });
     for (const skipped of report.skipped) logger.warn(skipped, 'reindex skipped a metadata document');
@@ -268,31 +269,29 @@ const DOWNLOAD_FLUSH_MS = 5000;
 const FEED_PRUNE_MS = 60 * 60 * 1000;
 
 /**
- * The server's timers: the download counts' flush, the feed's pruning, and retention when `retention.schedule`
- * is set. None keeps the process alive; stop() ends them and writes the last counts.
+ * The server's timers: the download counts' flush, the feed's pruning (once before it returns), and retention
+ * when `retention.schedule` is set. None keeps the process alive; stop() ends them and writes the last counts.
  */
-function startBackgroundWork(config: RegistryConfig, db: Db, registry: Registry, logger: Logger): { stop(): Promise<void> } {
-  const guard = (what: string, work: () => unknown) => () => {
-    try {
-      work();
-    } catch (error) {
-      logger.error({ err: error }, `${what} failed`);
-    }
-  };
+async function startBackgroundWork(config: RegistryConfig, db: PackIndex, registry: Registry, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const guard = (what: string, work: () => Promise<unknown>) => () =>
+    work().then(
+      () => {},
+      (error: unknown) => logger.error({ err: error }, `${what} failed`),
+    );
   const flush = guard('writing the download counts', () => registry.flushDownloads());
-  const prune = guard('pruning the change feed', () => {
-    const removed = registry.pruneFeed(config.changeFeed.maxAgeMs);
+  const prune = guard('pruning the change feed', async () => {
+    const removed = await registry.pruneFeed(config.changeFeed.maxAgeMs);
     if (removed > 0) logger.info({ removed }, 'pruned change-feed events older than changefeed.maxage');
   });
-  prune();
+  await prune();
   const timers = [setInterval(flush, DOWNLOAD_FLUSH_MS), setInterval(prune, FEED_PRUNE_MS)];
   let retention: Promise<void> | undefined;
   const { scheduleMs, rules } = config.retention;
   if (scheduleMs !== undefined && !config.storage.readOnly) {
     const run = () => {
       if (retention) return;
-      flush();
-      retention = applyRetention(db, registry, rules, { dryRun: false, now: new Date() })
+      retention = flush()
+        .then(() => applyRetention(db, registry, rules, { dryRun: false, now: new Date() }))
         .then(
           (report) => {
             if (report.items.length > 0 || report.failed.length > 0) {
@@ -312,7 +311,7 @@ function startBackgroundWork(config: RegistryConfig, db: Db, registry: Registry,
     stop: async () => {
       for (const timer of timers) clearInterval(timer);
       await retention;
-      flush();
+      await flush();
     },
   };
 }
@@ -322,7 +321,7 @@ function startBackgroundWork(config: RegistryConfig, db: Db, registry: Registry,
  * between a commit and its document). It goes through every version, so it runs after the server listens: at
  * 100,000 versions, when it still read every document, it took half a minute (bench/results).
  */
-function backfillInBackground(db: Db, registry: Registry, metadata: MetadataStore, logger: Logger) {
+function backfillInBackground(db: PackIndex, registry: Registry, metadata: MetadataStore, logger: Logger) {
   let stopped = false;
   const done = backfillMetadata(db, registry, metadata, () => stopped).then(
     ({ written, skipped }) => {

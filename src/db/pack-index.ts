@@ -1,47 +1,149 @@
-// The index behind the registry, whatever database holds it: SQLite in one process (the default, db.ts), or
+// The index behind the registry, whatever database holds it: SQLite in one process (the default, sqlite.ts), or
 // PostgreSQL shared by several replicas (postgres.ts). Every read and write is asynchronous, because a
 // networked database is; the SQLite driver answers from memory or a local file without waiting on a socket.
 //
 // Transactions take the connection with them: inside `transaction`, every query goes through `tx`, never
 // through the index itself, so a driver with a pool can run them on the one connection that holds the
 // transaction, and a reader outside never sees a write before it is committed.
-import type {
-  DeliveryRecord,
-  DeliveryState,
-  DownloadRecord,
-  EventRecord,
-  FeedBounds,
-  FeedRecord,
-  NewDelivery,
-  NewVersion,
-  PackFacets,
-  PackFilter,
-  PackRecord,
-  PackTagRecord,
-  TagKind,
-  TagRecord,
-  VersionEntryRecord,
-  VersionRecord,
-} from './db.js';
+import type { ChartInfo, PackFile } from '../packs/types.js';
 
-export type {
-  DeliveryRecord,
-  DeliveryState,
-  DownloadRecord,
-  EventRecord,
-  FeedBounds,
-  FeedRecord,
-  NewDelivery,
-  NewVersion,
-  PackFacets,
-  PackFilter,
-  PackRecord,
-  PackTagRecord,
-  TagKind,
-  TagRecord,
-  VersionEntryRecord,
-  VersionRecord,
-};
+export interface VersionRecord {
+  id: number;
+  pack: string;
+  version: string;
+  normalizedVersion: string;
+  group: string | null;
+  contentDigest: string;
+  archiveDigest: string;
+  size: number;
+  pushedAt: string;
+  pushedBy: string;
+  message: string | null;
+  rootPrefix: string;
+  manifest: Record<string, unknown>;
+  files: PackFile[];
+  /** What the push read beside pack.json; `null` for versions pushed before the registry read it. */
+  details: VersionDetails | null;
+}
+
+/** presets.yaml and schema.yaml as written (`null` when the pack has none) and the charts' Chart.yaml facts. */
+export interface VersionDetails {
+  presets: string | null;
+  schema: string | null;
+  charts: ChartInfo[];
+}
+
+export type NewVersion = Omit<VersionRecord, 'id'>;
+
+export interface PackRecord {
+  name: string;
+  latestVersionId: number;
+  latestVersion: string;
+  displayName: string;
+  layer: string;
+  addonType: string | null;
+  cloudTypes: string[];
+  hasLogo: boolean;
+  updatedAt: string;
+}
+
+/** What a pack list shows of a version (no manifest, no file list): see `versionEntriesOfPacks`. */
+export type VersionEntryRecord = Pick<VersionRecord, 'id' | 'pack' | 'version' | 'normalizedVersion' | 'contentDigest' | 'size' | 'pushedAt' | 'pushedBy'>;
+
+export type TagKind = 'version' | 'user' | 'parent';
+
+export interface TagRecord {
+  tag: string;
+  versionId: number;
+  version: string;
+  kind: TagKind;
+}
+
+/** A tag with the pack it belongs to, as `tagsOfPacks` reads several packs' tags at once. */
+export interface PackTagRecord extends TagRecord {
+  pack: string;
+}
+
+export type EventAction = 'push' | 'force-push' | 'tag-add' | 'tag-delete' | 'delete';
+
+export interface EventRecord {
+  id: number;
+  pack: string;
+  at: string;
+  user: string;
+  action: EventAction;
+  version: string | null;
+  tag: string | null;
+  digest: string | null;
+  message: string | null;
+}
+
+/** One entry of the change feed (`GET /v1/events`): what changed, in the order it was committed. */
+export interface FeedRecord {
+  id: number;
+  at: string;
+  action: EventAction;
+  pack: string;
+  version: string | null;
+  tag: string | null;
+  digest: string | null;
+  user: string;
+  message: string | null;
+}
+
+/** Where the feed stands: its name, the newest id given, and the highest id that may have been pruned. */
+export interface FeedBounds {
+  epoch: string;
+  lastId: number;
+  prunedThrough: number;
+}
+
+export type DeliveryState = 'pending' | 'dead';
+
+/** A webhook delivery of one event to one endpoint (the outbox). */
+export interface DeliveryRecord {
+  id: number;
+  endpoint: string;
+  eventId: number;
+  deliveryId: string;
+  body: string;
+  state: DeliveryState;
+  attempts: number;
+  /** Epoch milliseconds: not tried again before. */
+  nextAttempt: number;
+  lastError: string | null;
+  createdAt: string;
+  deadAt: string | null;
+}
+
+export type NewDelivery = Pick<DeliveryRecord, 'endpoint' | 'eventId' | 'deliveryId' | 'body' | 'createdAt' | 'nextAttempt'>;
+
+/** Pulls of one version, as flushed from memory (see registry/downloads.ts). */
+export interface DownloadRecord {
+  pack: string;
+  normalizedVersion: string;
+  count: number;
+  lastPulledAt: string;
+}
+
+/** The values the pack list can be filtered by, for the web UI's filter choices (see `packFacets`). */
+export interface PackFacets {
+  layers: readonly string[];
+  cloudTypes: readonly string[];
+  addonTypes: readonly string[];
+  groups: readonly string[];
+}
+
+export interface PackFilter {
+  nameContains?: string;
+  layer?: string;
+  cloudType?: string;
+  addonType?: string;
+  /** Packs with at least one version in this group (pack.json `group`, trimmed). */
+  group?: string;
+  /** pack.json `addonSubType` of the pack's latest version. */
+  addonSubType?: string;
+}
 
 /** Every read and write of the index; each one alone is atomic. */
 export interface IndexQueries {
@@ -119,4 +221,20 @@ export interface PackIndex extends IndexQueries {
   /** Throws when the database cannot answer (`/health`). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a reindex carried over from the index it replaces: rows of the feed, the outbox and the download counts. */
+export interface CarriedState {
+  feed: number;
+  deliveries: number;
+  downloads: number;
+}
+
+/**
+ * An index rebuilt as a new database beside the one it replaces (SQLite: a new file, renamed over the old one
+ * at the end). The storage does not hold the change feed, the webhook outbox or the download counts, so the
+ * rebuilt index takes them from `source` before anything else writes its feed.
+ */
+export interface RebuiltIndex<Source extends PackIndex> extends PackIndex {
+  copyDurableStateFrom(source: Source): Promise<CarriedState>;
 }

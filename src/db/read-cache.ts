@@ -1,7 +1,7 @@
 /**
  * Answers to the index's read queries, kept until the next write. A registry is read far more often than it is
  * written (clients download the same tags and list the same pages again and again as they sync), and the
- * index changes only through this process's own Db (the storage lock keeps every other writer out), so
+ * index changes only through this process's own SqliteIndex (the storage lock keeps every other writer out), so
  * "forget everything on any write" is both correct and cheap. ChartMuseum serves its index the same way.
  *
  * Bounded: past `capacity` answers the oldest one is forgotten first.

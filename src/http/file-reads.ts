@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { RegistryError } from '../registry/errors.js';
 import type { Registry } from '../registry/registry.js';
 
-type FoundFile = ReturnType<Registry['findFile']>;
+type FoundFile = Awaited<ReturnType<Registry['findFile']>>;
 type PackVersion = FoundFile['version'];
 
 export interface PackFileBody {
@@ -61,19 +61,19 @@ export class PackFileReads {
   }
 
   /** The version and size of a file, from the index alone (for HEAD). */
-  describe(name: string, ref: string, path: string): { version: PackVersion; size: number } {
-    const { version, file } = this.registry.findFile(name, ref, path);
+  async describe(name: string, ref: string, path: string): Promise<{ version: PackVersion; size: number }> {
+    const { version, file } = await this.registry.findFile(name, ref, path);
     return { version, size: file.size };
   }
 
   async open(name: string, ref: string, path: string): Promise<PackFileBody> {
-    const { version, file } = this.registry.findFile(name, ref, path);
+    const { version, file } = await this.registry.findFile(name, ref, path);
     return this.read(name, ref, path, version, file.size);
   }
 
   /** A file of any version of pack `name` by its SHA-256, from the index alone (for HEAD and conditional GETs). */
-  describeBlob(name: string, sha256: string): { version: PackVersion; path: string; size: number } {
-    const { version, file } = this.registry.findBlob(name, sha256);
+  async describeBlob(name: string, sha256: string): Promise<{ version: PackVersion; path: string; size: number }> {
+    const { version, file } = await this.registry.findBlob(name, sha256);
     return { version, path: file.path, size: file.size };
   }
 
@@ -83,7 +83,7 @@ export class PackFileReads {
    * digest holds exactly the same files, whichever one it resolves to.
    */
   async openBlob(name: string, sha256: string): Promise<PackFileBody & { path: string }> {
-    const { version, file } = this.registry.findBlob(name, sha256);
+    const { version, file } = await this.registry.findBlob(name, sha256);
     const body = await this.read(name, version.contentDigest, file.path, version, file.size);
     return { ...body, path: file.path };
   }

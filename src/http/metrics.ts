@@ -78,9 +78,9 @@ export class HttpMetrics {
       help: 'Webhook deliveries in the outbox by endpoint and state: pending (to send or retry) or dead (dead letters)',
       labelNames: ['endpoint', 'state'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const row of packRegistry.outboxCounts()) this.set({ endpoint: row.endpoint, state: row.state }, row.count);
+        for (const row of await packRegistry.outboxCounts()) this.set({ endpoint: row.endpoint, state: row.state }, row.count);
       },
     });
     // Read from the index at scrape time: always true, and costs nothing between scrapes.
@@ -89,32 +89,32 @@ export class HttpMetrics {
       name: 'pack_registry_packs',
       help: 'Packs in the registry',
       registers,
-      collect() {
-        this.set(statistics().packs);
+      async collect() {
+        this.set((await statistics()).packs);
       },
     });
     new Gauge({
       name: 'pack_registry_versions',
       help: 'Pack versions in the registry',
       registers,
-      collect() {
-        this.set(statistics().versions);
+      async collect() {
+        this.set((await statistics()).versions);
       },
     });
     new Gauge({
       name: 'pack_registry_storage_blobs',
       help: 'Archive blobs the index references',
       registers,
-      collect() {
-        this.set(statistics().blobs);
+      async collect() {
+        this.set((await statistics()).blobs);
       },
     });
     new Gauge({
       name: 'pack_registry_storage_bytes',
       help: 'Bytes of the archive blobs the index references',
       registers,
-      collect() {
-        this.set(statistics().blobBytes);
+      async collect() {
+        this.set((await statistics()).blobBytes);
       },
     });
   }

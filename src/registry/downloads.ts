@@ -1,7 +1,7 @@
 // Download statistics without a write per download: each pull adds one to a counter in memory (a Map
 // lookup by version id), and flush() writes every counter in one transaction — the server does it every
 // few seconds and at shutdown. A crash loses at most the pulls since the last flush: statistics, not records.
-import type { Db, VersionRecord } from '../db/db.js';
+import type { PackIndex, VersionRecord } from '../db/pack-index.js';
 
 interface Pending {
   pack: string;
@@ -14,7 +14,7 @@ export class DownloadCounter {
   private pending = new Map<number, Pending>();
 
   constructor(
-    private readonly db: Db,
+    private readonly db: PackIndex,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -40,7 +40,7 @@ export class DownloadCounter {
    * Write the counted pulls, in one transaction, and start counting afresh. A version deleted meanwhile
    * gets no row back: its counts went with it.
    */
-  flush(): number {
+  async flush(): Promise<number> {
     if (this.pending.size === 0) return 0;
     const batch = this.pending;
     this.pending = new Map();

@@ -3,7 +3,7 @@
 // the registry can tell a cursor of another feed (an index made anew) from one it pruned past, and refuses
 // both with CURSOR_EXPIRED: the client resyncs from the catalog, then follows the feed from `detail.head`.
 import type { ChangeEvent, ChangePage, DeadLetter, WebhookBody } from '../api/index.js';
-import type { DeliveryRecord, FeedBounds, FeedRecord } from '../db/db.js';
+import type { DeliveryRecord, FeedBounds, FeedRecord } from '../db/pack-index.js';
 import { RegistryError } from './errors.js';
 
 /** Events in a feed page when `limit` is not given, and the most one page holds. */

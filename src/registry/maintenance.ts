@@ -1,7 +1,7 @@
 // Keeping the index and the storage in step: rebuild the index from the storage (reindex), write the
 // documents an older version did not write (backfill), and remove what nothing references (gc).
 import { rm, stat } from 'node:fs/promises';
-import type { Db } from '../db/db.js';
+import type { CarriedState, IndexQueries, PackIndex, RebuiltIndex } from '../db/pack-index.js';
 import type { BlobStore } from '../storage/blobs/store.js';
 import { blobKey, isStorableMetadataKey, listedMetadataKey, storagePath } from '../storage/layout.js';
 import { leftoverKeys } from '../storage/leftovers.js';
@@ -42,7 +42,7 @@ export interface CheckedReindexReport extends ReindexReport {
   /** Versions of the current index that the rebuilt one does not hold. */
   lost: LostVersion[];
   /** What was carried over from the current index (the storage does not hold it); none without one. */
-  carried: { feed: number; deliveries: number; downloads: number } | undefined;
+  carried: CarriedState | undefined;
 }
 
 /**
@@ -55,29 +55,33 @@ export interface CheckedReindexReport extends ReindexReport {
  * the storage: they are carried over from `current`. Without it the feed starts anew, under a new epoch, and
  * a client's old cursor gets CURSOR_EXPIRED (resync from the catalog).
  */
-export async function reindexChecked(target: Db, storage: StorageParts, current?: Db): Promise<CheckedReindexReport> {
+export async function reindexChecked<Current extends PackIndex>(
+  target: RebuiltIndex<Current>,
+  storage: StorageParts,
+  current?: Current,
+): Promise<CheckedReindexReport> {
   let backfill: BackfillReport = { written: 0, skipped: [] };
   if (current) {
     const registry = new Registry({ db: current, blobs: storage.blobs, metadata: storage.metadata, limits: { maxEntries: 1, maxUnpackedSize: 1 } });
     backfill = await backfillMetadata(current, registry, storage.metadata);
   }
-  const carried = current ? target.copyDurableStateFrom(current) : undefined;
+  const carried = current ? await target.copyDurableStateFrom(current) : undefined;
   const report = await rebuildIndex(target, storage);
-  return { ...report, backfill, lost: current ? lostVersions(current, target, report, backfill) : [], carried };
+  return { ...report, backfill, lost: current ? await lostVersions(current, target, report, backfill) : [], carried };
 }
 
-function lostVersions(current: Db, rebuilt: Db, report: ReindexReport, backfill: BackfillReport): LostVersion[] {
-  const kept = new Set(rebuilt.versionKeys().map((version) => `${version.pack}\0${version.normalizedVersion}`));
+async function lostVersions(current: IndexQueries, rebuilt: IndexQueries, report: ReindexReport, backfill: BackfillReport): Promise<LostVersion[]> {
+  const kept = new Set((await rebuilt.versionKeys()).map((version) => `${version.pack}\0${version.normalizedVersion}`));
   const reasons = new Map<string, string>();
   for (const skipped of backfill.skipped) reasons.set(`${skipped.pack}\0${skipped.key}`, `its metadata document cannot be written: ${skipped.reason}`);
   for (const skipped of report.skipped) reasons.set(`${skipped.pack}\0${skipped.key}`, `its metadata document was skipped: ${skipped.reason}`);
   const lost: LostVersion[] = [];
-  for (const { id, pack, normalizedVersion } of current.versionKeys()) {
+  for (const { id, pack, normalizedVersion } of await current.versionKeys()) {
     const key = `${pack}\0${normalizedVersion}`;
     if (kept.has(key)) continue;
     lost.push({
       pack,
-      version: current.versionById(id)?.version ?? normalizedVersion,
+      version: (await current.versionById(id))?.version ?? normalizedVersion,
       normalizedVersion,
       reason: reasons.get(key) ?? 'the storage holds no metadata document for it',
     });
@@ -92,7 +96,7 @@ function lostVersions(current: Db, rebuilt: Db, report: ReindexReport, backfill:
  * A document whose blob is missing, or whose blob has another size, is skipped and reported: the
  * version could not be served.
  */
-export async function rebuildIndex(db: Db, storage: StorageParts): Promise<ReindexReport> {
+export async function rebuildIndex(db: PackIndex, storage: StorageParts): Promise<ReindexReport> {
   const report: ReindexReport = { documents: 0, packs: 0, versions: 0, userTags: 0, skipped: [] };
   const usable: VersionMetadata[] = [];
   for await (const stored of storage.metadata.list()) {
@@ -128,12 +132,12 @@ export async function rebuildIndex(db: Db, storage: StorageParts): Promise<Reind
   usable.sort((a, b) => a.push.at.localeCompare(b.push.at) || a.pack.localeCompare(b.pack) || a.normalizedVersion.localeCompare(b.normalizedVersion));
   let clock = new Date();
   const registry = new Registry({ db, blobs: storage.blobs, limits: { maxEntries: 1, maxUnpackedSize: 1 }, now: () => clock });
-  db.transaction(() => {
+  await db.transaction('', async (tx) => {
     const restored: { id: number; metadata: VersionMetadata }[] = [];
     for (const metadata of usable) {
       const { schemaVersion: _schema, versionTags: _versionTags, userTags: _userTags, push: _push, ...fields } = metadata;
       try {
-        restored.push({ id: db.insertVersion(fields), metadata });
+        restored.push({ id: await tx.insertVersion(fields), metadata });
       } catch (error) {
         report.skipped.push({ pack: metadata.pack, key: metadata.normalizedVersion, reason: (error as Error).message });
       }
@@ -141,15 +145,15 @@ export async function rebuildIndex(db: Db, storage: StorageParts): Promise<Reind
     // Version tags before user tags: a version tag a user moved elsewhere is a user tag there, and wins.
     for (const { id, metadata } of restored) {
       const tags = Array.isArray(metadata.versionTags) ? metadata.versionTags : [versionTag(metadata.version, metadata.group)];
-      for (const tag of tags) db.setTag(metadata.pack, tag, id, 'version');
+      for (const tag of tags) await tx.setTag(metadata.pack, tag, id, 'version');
     }
     for (const { id, metadata } of restored) {
       for (const tag of metadata.userTags) {
-        db.setTag(metadata.pack, tag, id, 'user');
+        await tx.setTag(metadata.pack, tag, id, 'user');
         report.userTags++;
       }
       const push = metadata.push;
-      db.addEvent({
+      await tx.addEvent({
         pack: metadata.pack,
         at: push.at,
         user: push.user,
@@ -169,7 +173,7 @@ export async function rebuildIndex(db: Db, storage: StorageParts): Promise<Reind
       // A pack's updatedAt becomes its newest push (to the millisecond or so): when it last changed
       // otherwise (a deletion, a tag) is not in the storage.
       clock = new Date(updatedAt);
-      registry.restoredPack(pack);
+      await registry.restoredPack(tx, pack);
     }
     report.versions = restored.length;
     report.packs = latestPush.size;
@@ -196,7 +200,7 @@ export interface BackfillReport {
  * is skipped and reported; the others are still written.
  */
 export async function backfillMetadata(
-  db: Db,
+  db: IndexQueries,
   registry: Registry,
   metadata: MetadataStore,
   shouldStop: () => boolean = () => false,
@@ -209,7 +213,7 @@ export async function backfillMetadata(
     if (shouldStop()) return report;
     present.add(`${stored.pack}\0${stored.key}`);
   }
-  for (const version of db.versionKeys()) {
+  for (const version of await db.versionKeys()) {
     if (shouldStop()) break;
     if (present.has(`${version.pack}\0${version.normalizedVersion}`)) continue;
     const skip = (reason: string) => report.skipped.push({ pack: version.pack, key: version.normalizedVersion, reason });
@@ -262,7 +266,7 @@ export interface GcOptions {
   /** The local folder of index.db (and, with the filesystem driver, of everything): its leftovers are taken too. */
   root: string;
   /** The index, when it exists: its versions keep their blobs. */
-  db: Db | undefined;
+  db: IndexQueries | undefined;
   blobs: BlobStore;
   metadata: MetadataStore;
   /** Report only. */
@@ -305,7 +309,7 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
     if (!options.dryRun) await remove();
   };
 
-  const referenced = options.db ? options.db.referencedArchiveDigests() : new Set<string>();
+  const referenced = options.db ? await options.db.referencedArchiveDigests() : new Set<string>();
   const documents: { metadata: VersionMetadata; size: number }[] = [];
   for await (const stored of options.metadata.list()) {
     const parsed = stored.error ? undefined : parseVersionMetadata(stored.document);

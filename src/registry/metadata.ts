@@ -1,6 +1,6 @@
 // The metadata document kept in storage for every pack version. The SQLite index is a cache of what the
 // storage holds: blobs plus these documents are enough to rebuild it (`pack-registry reindex`).
-import type { EventRecord, NewVersion, TagRecord, VersionRecord } from '../db/db.js';
+import type { EventRecord, NewVersion, TagRecord, VersionRecord } from '../db/pack-index.js';
 import type { PackFile } from '../packs/types.js';
 
 export const METADATA_SCHEMA_VERSION = 1;

@@ -1,4 +1,4 @@
-// Webhook deliveries from the durable outbox (Db: the `outbox` table, written in the transaction of each
+// Webhook deliveries from the durable outbox (the index's `outbox` table, written in the transaction of each
 // change). One worker per endpoint sends that endpoint's deliveries one at a time, in feed order, at least
 // once: a row is removed only after the receiver answered 2xx, so a crash or a stop in the middle of a
 // delivery sends it again at the next start (the delivery id lets the receiver drop the duplicate).
@@ -11,7 +11,7 @@
 //
 // Nothing here runs on a request's path: a push only inserts rows, so a hung or slow receiver never slows it.
 import { createHmac } from 'node:crypto';
-import type { Db, DeliveryRecord } from '../db/db.js';
+import type { DeliveryRecord, PackIndex } from '../db/pack-index.js';
 
 export interface WebhookEndpoint {
   name: string;
@@ -61,7 +61,7 @@ export class NotificationDispatcher {
   private workers: Promise<void>[] = [];
 
   constructor(
-    private readonly db: Db,
+    private readonly db: PackIndex,
     private readonly endpoints: readonly WebhookEndpoint[],
     private readonly options: DispatcherOptions = {},
   ) {
@@ -95,7 +95,7 @@ export class NotificationDispatcher {
     while (!signal.aborted) {
       let delivery: DeliveryRecord | undefined;
       try {
-        delivery = this.db.nextDelivery(endpoint.name);
+        delivery = await this.db.nextDelivery(endpoint.name);
       } catch (error) {
         this.options.onError?.(error, endpoint.name);
         await this.idle(endpoint.name, this.pollMs);
@@ -117,13 +117,13 @@ export class NotificationDispatcher {
       const seconds = (this.now() - started) / 1000;
       try {
         if (failure === undefined) {
-          this.db.deliveryDone(delivery.id);
+          await this.db.deliveryDone(delivery.id);
           this.options.onAttempt?.(endpoint.name, 'delivered', seconds);
           continue;
         }
         const attempts = delivery.attempts + 1;
         const dead = attempts >= endpoint.threshold;
-        this.db.deliveryFailed(delivery.id, {
+        await this.db.deliveryFailed(delivery.id, {
           attempts,
           nextAttempt: this.now() + backoffAfter(attempts, endpoint),
           lastError: failure,

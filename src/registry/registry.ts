@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ChangePage, DeadLetter, ExpandedPackSummary, HistoryEvent, PackDocument, PackSummary, VersionDocument } from '../api/index.js';
-import type { Db, DeliveryState, DownloadRecord, EventAction, NewVersion, PackFacets, PackFilter, PackTagRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
+import type {
+  DeliveryState,
+  DownloadRecord,
+  EventAction,
+  IndexQueries,
+  NewVersion,
+  PackFacets,
+  PackFilter,
+  PackIndex,
+  PackTagRecord,
+  TagRecord,
+  VersionEntryRecord,
+  VersionRecord,
+} from '../db/pack-index.js';
 import { inspectArchive, openArchiveEntry } from '../packs/archive.js';
 import { isContentDigest } from '../packs/digest.js';
 import { isValidPackName } from '../packs/names.js';
@@ -20,7 +33,7 @@ import { historyEvent, LOGO_FILE, logoUrl, packDocument, packSummary, versionDoc
 
 // What the HTTP layer needs of storage, handed over here so that it reaches storage only through the registry.
 export type { ByteRange, OpenBlob } from '../storage/blobs/store.js';
-export type { PackFacets, PackFilter } from '../db/db.js';
+export type { PackFacets, PackFilter } from '../db/pack-index.js';
 export { UploadTooLargeError } from '../storage/staging.js';
 
 /**
@@ -31,7 +44,7 @@ export type PushStep = 'received' | 'validated' | 'blob-stored' | 'committed';
 
 export interface RegistryOptions {
   onPushStep?: (step: PushStep) => void;
-  db: Db;
+  db: PackIndex;
   blobs: BlobStore;
   limits: ArchiveLimits;
   /** Maintenance mode: every write is refused with READ_ONLY, reads keep working. */
@@ -50,7 +63,7 @@ export interface RegistryOptions {
    * each of them in the transaction that makes it (the outbox; see notifications.ts).
    */
   notificationEndpoints?: readonly string[];
-  /** Called when a change was queued for delivery: wakes the delivery workers (runs after the commit). */
+  /** Called when a change was queued for delivery, once it is committed: wakes the delivery workers. */
   onChangeQueued?: () => void;
 }
 
@@ -105,7 +118,7 @@ export interface HealthReport {
  * listing and deleting lives here or in packs/; the HTTP layer only translates.
  */
 export class Registry {
-  private readonly db: Db;
+  private readonly db: PackIndex;
   private readonly blobs: BlobStore;
   private readonly limits: ArchiveLimits;
   private readonly readOnly: boolean;
@@ -187,7 +200,7 @@ export class Registry {
       assertStorable(pack);
       // Checked once before the blob is written (a refusal costs no disk I/O), and again inside the
       // transaction, where it is authoritative against a racing push of the same version.
-      this.checkOverwrite(pack, options);
+      await this.checkOverwrite(this.db, pack, options);
       this.onPushStep('validated');
       return await this.commitPush(upload, pack, { ...options, message }, staging);
     } finally {
@@ -204,8 +217,8 @@ export class Registry {
       await this.blobs.put(upload.path, upload.digest);
       staging.stored = true;
       this.onPushStep('blob-stored');
-      const versionId = this.db.transaction(() => {
-        const existing = this.checkOverwrite(pack, options);
+      const versionId = await this.change(manifest.name, async (tx) => {
+        const existing = await this.checkOverwrite(tx, pack, options);
         const fields: NewVersion = {
           pack: manifest.name,
           version: manifest.version,
@@ -226,27 +239,27 @@ export class Registry {
         if (existing) {
           id = existing.id;
           replacedDigest = existing.archiveDigest;
-          this.db.replaceVersion(id, fields);
-          for (const tag of this.db.tagsOfVersion(id)) {
-            if (tag.kind === 'version') this.db.deleteTag(fields.pack, tag.tag);
+          await tx.replaceVersion(id, fields);
+          for (const tag of await tx.tagsOfVersion(id)) {
+            if (tag.kind === 'version') await tx.deleteTag(fields.pack, tag.tag);
           }
         } else {
-          id = this.db.insertVersion(fields);
+          id = await tx.insertVersion(fields);
         }
-        this.db.setTag(fields.pack, versionTag(fields.version, fields.group), id, 'version');
-        this.recordEvent(fields.pack, options.user, existing ? 'force-push' : 'push', {
+        await tx.setTag(fields.pack, versionTag(fields.version, fields.group), id, 'version');
+        await this.recordEvent(tx, fields.pack, options.user, existing ? 'force-push' : 'push', {
           version: fields.version,
           digest: fields.contentDigest,
           message: fields.message,
         });
-        this.rebuildDerivedTags(fields.pack);
-        this.refreshPack(fields.pack);
+        await this.rebuildDerivedTags(tx, fields.pack);
+        await this.refreshPack(tx, fields.pack);
         return id;
       });
       // After the commit: the document describes what the index now holds (it would rebuild this version).
       await this.persistAfterCommit(versionId);
       this.onPushStep('committed');
-      return this.versionDocumentOf(this.db.versionById(versionId) as VersionRecord, options.baseUrl);
+      return await this.versionDocumentOf((await this.db.versionById(versionId)) as VersionRecord, options.baseUrl);
     } finally {
       this.unpin(upload.digest);
       // The new blob is unreferenced when the transaction refused; the old one may be after a force push.
@@ -259,9 +272,9 @@ export class Registry {
   }
 
   /** Applies the overwrite rules; returns the version a forced push replaces, if any. */
-  private checkOverwrite(pack: InspectedPack, options: PushOptions): VersionRecord | undefined {
+  private async checkOverwrite(queries: IndexQueries, pack: InspectedPack, options: PushOptions): Promise<VersionRecord | undefined> {
     const { name, normalizedVersion, version } = pack.manifest;
-    const existing = this.db.versionByNormalized(name, normalizedVersion);
+    const existing = await queries.versionByNormalized(name, normalizedVersion);
     if (!existing) return undefined;
     const detail = { name, version: existing.version, digest: existing.contentDigest };
     if (!options.force) {
@@ -283,15 +296,15 @@ export class Registry {
   }
 
   /** Recompute the pack's denormalised summary from its highest version, or drop it when none is left. */
-  private refreshPack(name: string): void {
-    const versions = this.versionsInOrder(name);
+  private async refreshPack(tx: IndexQueries, name: string): Promise<void> {
+    const versions = await versionsInOrder(tx, name);
     const latest = versions.at(-1);
     if (!latest) {
-      this.db.deletePack(name);
+      await tx.deletePack(name);
       return;
     }
     const manifest = latest.manifest;
-    this.db.upsertPack({
+    await tx.upsertPack({
       name,
       latestVersionId: latest.id,
       latestVersion: latest.version,
@@ -304,24 +317,18 @@ export class Registry {
     });
   }
 
-  /** A pack's versions in ascending semver precedence (pre-releases below their release). */
-  private versionsInOrder(name: string): VersionRecord[] {
-    return this.db
-      .versionsOfPack(name)
-      .sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
-  }
-
   /**
    * Record a change in the pack's history, the change feed and the webhook outbox. Call it inside the
    * transaction that makes the change: the feed and the index then never disagree, and a delivery is queued
    * exactly when the change is committed.
    */
-  private recordEvent(
+  private async recordEvent(
+    tx: IndexQueries,
     pack: string,
     user: string,
     action: EventAction,
     fields: { version?: string | null; tag?: string | null; digest?: string | null; message?: string | null },
-  ): void {
+  ): Promise<void> {
     const event = {
       pack,
       at: this.now().toISOString(),
@@ -332,55 +339,64 @@ export class Registry {
       digest: fields.digest ?? null,
       message: fields.message ?? null,
     };
-    this.db.addEvent(event);
-    const id = this.db.addFeedEvent(event);
+    await tx.addEvent(event);
+    const id = await tx.addFeedEvent(event);
     if (this.notificationEndpoints.length === 0) return;
-    const body = JSON.stringify(webhookBody(changeEvent(this.feedEpoch(), { id, ...event })));
+    const body = JSON.stringify(webhookBody(changeEvent(await this.feedEpoch(tx), { id, ...event })));
     for (const endpoint of this.notificationEndpoints) {
-      this.db.addDelivery({ endpoint, eventId: id, deliveryId: randomUUID(), body, createdAt: event.at, nextAttempt: 0 });
+      await tx.addDelivery({ endpoint, eventId: id, deliveryId: randomUUID(), body, createdAt: event.at, nextAttempt: 0 });
     }
-    // better-sqlite3 is synchronous: the workers this wakes run after the transaction has committed.
-    this.onChangeQueued();
   }
 
-  private feedEpoch(): string {
-    return (this.epoch ??= this.db.feedBounds().epoch);
+  /**
+   * A change to pack `scope` as one transaction of the index (see PackIndex.transaction). Every change records
+   * its event (recordEvent), so the delivery workers are woken once it is committed: woken earlier, they would
+   * find nothing to send.
+   */
+  private async change<T>(scope: string, work: (tx: IndexQueries) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction(scope, work);
+    if (this.notificationEndpoints.length > 0) this.onChangeQueued();
+    return result;
+  }
+
+  private async feedEpoch(queries: IndexQueries): Promise<string> {
+    return (this.epoch ??= (await queries.feedBounds()).epoch);
   }
 
   /**
    * The change feed: every push, overwrite, delete and tag change after the cursor `since` (none: from the
    * oldest event kept), oldest first, at most `limit`. CURSOR_EXPIRED for a cursor the feed no longer covers.
    */
-  changes(since: string | undefined, limit: number): ChangePage {
-    const bounds = this.db.feedBounds();
+  async changes(since: string | undefined, limit: number): Promise<ChangePage> {
+    const bounds = await this.db.feedBounds();
     const after = feedPosition(since, bounds);
-    return changePage(bounds.epoch, after, this.db.feedPage(after, limit));
+    return changePage(bounds.epoch, after, await this.db.feedPage(after, limit));
   }
 
   /** Drop feed events older than `maxAgeMs`; cursors before them expire. Returns how many went. */
-  pruneFeed(maxAgeMs: number): number {
+  pruneFeed(maxAgeMs: number): Promise<number> {
     return this.db.pruneFeed(new Date(this.now().getTime() - maxAgeMs).toISOString());
   }
 
   /** Deliveries given up on (see notifications.ts), oldest first; `page.last` is the id of the last one seen. */
-  deadLetters(endpoint: string | undefined, page: Page): PageOf<DeadLetter> {
+  async deadLetters(endpoint: string | undefined, page: Page): Promise<PageOf<DeadLetter>> {
     const after = page.last === '' ? 0 : Number(page.last);
     if (!Number.isSafeInteger(after)) {
       throw new RegistryError('PAGINATION_INVALID', 'last must be the id of a dead letter from the previous page', { last: page.last });
     }
-    const result = pageFrom(this.db.deadLetters(endpoint, after, page.limit + 1), page.limit, (row) => String(row.id));
+    const result = pageFrom(await this.db.deadLetters(endpoint, after, page.limit + 1), page.limit, (row) => String(row.id));
     return { items: result.items.map(deadLetter), next: result.next };
   }
 
   /** Queue dead letters again (of one endpoint, or all): they go out in feed order with what is pending. */
-  retryDeadLetters(endpoint: string | undefined): number {
-    const retried = this.db.retryDeadLetters(endpoint, this.now().getTime());
+  async retryDeadLetters(endpoint: string | undefined): Promise<number> {
+    const retried = await this.db.retryDeadLetters(endpoint, this.now().getTime());
     if (retried > 0) this.onChangeQueued();
     return retried;
   }
 
   /** Pending and dead deliveries by endpoint (metrics). */
-  outboxCounts(): { endpoint: string; state: DeliveryState; count: number }[] {
+  outboxCounts(): Promise<{ endpoint: string; state: DeliveryState; count: number }[]> {
     return this.db.outboxCounts();
   }
 
@@ -390,12 +406,12 @@ export class Registry {
   }
 
   /** Write the counted downloads in one transaction; the server calls it every few seconds and at shutdown. */
-  flushDownloads(): number {
+  flushDownloads(): Promise<number> {
     return this.downloads.flush();
   }
 
   /** The written download counts of a pack's versions (retention's protection window). */
-  downloadsOfPack(name: string): DownloadRecord[] {
+  downloadsOfPack(name: string): Promise<DownloadRecord[]> {
     return this.db.downloadsOfPack(name);
   }
 
@@ -405,74 +421,77 @@ export class Registry {
    * pack.json's `version` accepts) is never looked up as a tag — so no tag, not even one stored before tags
    * named like another version were refused, can stand for a version number. Then tags, then digests.
    */
-  resolve(name: string, ref: string): ResolvedVersion {
+  async resolve(name: string, ref: string): Promise<ResolvedVersion> {
     assertPackName(name);
-    const byVersion = this.versionByReference(name, ref);
-    if (byVersion) return { record: byVersion, resolvedBy: 'version' };
-    if (normalizePackVersion(ref) === null) {
-      const byTag = this.db.versionByTag(name, ref);
+    // versionByReference written out: every download resolves a reference, and each await costs a turn.
+    const byString = await this.db.versionByString(name, ref);
+    if (byString) return { record: byString, resolvedBy: 'version' };
+    const normalized = normalizePackVersion(ref);
+    if (normalized !== null) {
+      const byNormalized = await this.db.versionByNormalized(name, normalized);
+      if (byNormalized) return { record: byNormalized, resolvedBy: 'version' };
+    } else {
+      const byTag = await this.db.versionByTag(name, ref);
       if (byTag) return { record: byTag, resolvedBy: 'tag' };
     }
-    const byDigest = this.versionByDigest(name, ref);
+    const byDigest = await this.versionByDigest(name, ref);
     if (byDigest) return { record: byDigest, resolvedBy: 'digest' };
     throw notFound(name, ref);
   }
 
   /** A version by its string as stored (whatever it is) or by its normalised form. */
-  private versionByReference(name: string, ref: string): VersionRecord | undefined {
-    return this.db.versionByString(name, ref) ?? this.versionByNormalized(name, ref);
-  }
-
-  /** A content digest first, then an archive digest (the ETag a client holds). */
-  private versionByDigest(name: string, ref: string): VersionRecord | undefined {
-    if (!isContentDigest(ref)) return undefined;
-    return this.db.versionByContentDigest(name, ref) ?? this.db.versionByArchiveDigest(name, ref);
-  }
-
-  private versionByNormalized(name: string, ref: string): VersionRecord | undefined {
+  private async versionByReference(name: string, ref: string): Promise<VersionRecord | undefined> {
+    const byString = await this.db.versionByString(name, ref);
+    if (byString) return byString;
     const normalized = normalizePackVersion(ref);
     return normalized ? this.db.versionByNormalized(name, normalized) : undefined;
   }
 
-  /** `baseUrl` (`https://host[:port]`, from the HTTP layer) makes `logoUrl` absolute; without it there is none. */
-  getVersion(name: string, ref: string, baseUrl?: string): VersionDocument {
-    return this.versionDocumentOf(this.resolve(name, ref).record, baseUrl);
+  /** A content digest first, then an archive digest (the ETag a client holds). */
+  private async versionByDigest(name: string, ref: string): Promise<VersionRecord | undefined> {
+    if (!isContentDigest(ref)) return undefined;
+    return (await this.db.versionByContentDigest(name, ref)) ?? (await this.db.versionByArchiveDigest(name, ref));
   }
 
-  private versionDocumentOf(record: VersionRecord, baseUrl?: string): VersionDocument {
-    const document = versionDocument(record, this.db.tagsOfVersion(record.id), this.db.downloadsOf(record.pack, record.normalizedVersion));
+  /** `baseUrl` (`https://host[:port]`, from the HTTP layer) makes `logoUrl` absolute; without it there is none. */
+  async getVersion(name: string, ref: string, baseUrl?: string): Promise<VersionDocument> {
+    return this.versionDocumentOf((await this.resolve(name, ref)).record, baseUrl);
+  }
+
+  private async versionDocumentOf(record: VersionRecord, baseUrl?: string): Promise<VersionDocument> {
+    const document = versionDocument(record, await this.db.tagsOfVersion(record.id), await this.db.downloadsOf(record.pack, record.normalizedVersion));
     const logo = baseUrl === undefined ? undefined : logoUrl(baseUrl, record.pack, record.files);
     return logo === undefined ? document : { ...document, logoUrl: logo };
   }
 
   /** `baseUrl` as for getVersion: the pack's `logoUrl` is its highest version's logo. */
-  getPack(name: string, baseUrl?: string): PackDocument {
+  async getPack(name: string, baseUrl?: string): Promise<PackDocument> {
     assertPackName(name);
-    const pack = this.db.pack(name);
+    const pack = await this.db.pack(name);
     if (!pack) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
-    const versions = this.versionsInOrder(name);
-    const document = packDocument(pack, versions, this.db.tagsOfPack(name), this.db.downloadsOfPack(name));
+    const versions = await versionsInOrder(this.db, name);
+    const document = packDocument(pack, versions, await this.db.tagsOfPack(name), await this.db.downloadsOfPack(name));
     const latest = versions.find((version) => version.id === pack.latestVersionId);
     const logo = baseUrl === undefined || !latest ? undefined : logoUrl(baseUrl, name, latest.files);
     return logo === undefined ? document : { ...document, logoUrl: logo };
   }
 
-  catalog(page: Page): PageOf<string> {
-    return pageFrom(this.db.catalogPage(page.last, page.limit + 1), page.limit, (name) => name);
+  async catalog(page: Page): Promise<PageOf<string>> {
+    return pageFrom(await this.db.catalogPage(page.last, page.limit + 1), page.limit, (name) => name);
   }
 
   /** `baseUrl` as for getVersion: each summary with a logo gets its `logoUrl` (one more query for the page). */
-  listPacks(filter: PackFilter, page: Page, baseUrl?: string): PageOf<PackSummary> {
-    const records = this.db.packsPage(filter, page.last, page.limit + 1);
+  async listPacks(filter: PackFilter, page: Page, baseUrl?: string): Promise<PageOf<PackSummary>> {
+    const records = await this.db.packsPage(filter, page.last, page.limit + 1);
     const result = pageFrom(records, page.limit, (pack) => pack.name);
-    const withLogo = this.logoUrlsOf(result.items.map((pack) => pack.name), baseUrl);
+    const withLogo = await this.logoUrlsOf(result.items.map((pack) => pack.name), baseUrl);
     return { items: result.items.map((pack) => withLogo(pack.name, packSummary(pack))), next: result.next };
   }
 
   /** Adds `logoUrl` to a list page's documents: the latest versions' logos, read in one query. */
-  private logoUrlsOf(names: readonly string[], baseUrl: string | undefined): <T extends PackSummary>(name: string, document: T) => T {
+  private async logoUrlsOf(names: readonly string[], baseUrl: string | undefined): Promise<<T extends PackSummary>(name: string, document: T) => T> {
     if (baseUrl === undefined) return (_name, document) => document;
-    const logos = new Map(this.db.latestFileOfPacks(names, LOGO_FILE.path).map((logo) => [logo.pack, logo.sha256]));
+    const logos = new Map((await this.db.latestFileOfPacks(names, LOGO_FILE.path)).map((logo) => [logo.pack, logo.sha256]));
     return (name, document) => {
       const sha256 = logos.get(name);
       const logo = sha256 === undefined ? undefined : logoUrl(baseUrl, name, [{ path: LOGO_FILE.path, sha256 }]);
@@ -481,7 +500,7 @@ export class Registry {
   }
 
   /** The layers, cloud types, addon types and groups the pack list can be filtered by (the web UI's choices). */
-  packFacets(): PackFacets {
+  packFacets(): Promise<PackFacets> {
     return this.db.packFacets();
   }
 
@@ -489,14 +508,14 @@ export class Registry {
    * `listPacks` with each pack's versions and tags, as getPack shows them: two queries for the whole page (its
    * packs' versions, then their tags), never one per pack.
    */
-  listPacksExpanded(filter: PackFilter, page: Page, baseUrl?: string): PageOf<ExpandedPackSummary> {
-    const records = this.db.packsPage(filter, page.last, page.limit + 1);
+  async listPacksExpanded(filter: PackFilter, page: Page, baseUrl?: string): Promise<PageOf<ExpandedPackSummary>> {
+    const records = await this.db.packsPage(filter, page.last, page.limit + 1);
     const result = pageFrom(records, page.limit, (pack) => pack.name);
     const names = result.items.map((pack) => pack.name);
-    const versions = groupByPack<VersionEntryRecord>(this.db.versionEntriesOfPacks(names));
-    const tags = groupByPack<PackTagRecord>(this.db.tagsOfPacks(names));
-    const downloads = groupByPack<DownloadRecord>(this.db.downloadsOfPacks(names));
-    const withLogo = this.logoUrlsOf(names, baseUrl);
+    const versions = groupByPack<VersionEntryRecord>(await this.db.versionEntriesOfPacks(names));
+    const tags = groupByPack<PackTagRecord>(await this.db.tagsOfPacks(names));
+    const downloads = groupByPack<DownloadRecord>(await this.db.downloadsOfPacks(names));
+    const withLogo = await this.logoUrlsOf(names, baseUrl);
     const items = result.items.map((pack) => {
       const ordered = [...(versions.get(pack.name) ?? [])].sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
       return withLogo(pack.name, packDocument(pack, ordered, tags.get(pack.name) ?? [], downloads.get(pack.name) ?? []));
@@ -510,7 +529,7 @@ export class Registry {
    */
   async openArchive(name: string, ref: string): Promise<ArchiveHandle> {
     for (let attempt = 1; ; attempt++) {
-      const { record } = this.resolve(name, ref);
+      const { record } = await this.resolve(name, ref);
       try {
         return { version: record, blob: await this.blobs.open(record.archiveDigest) };
       } catch (error) {
@@ -520,8 +539,8 @@ export class Registry {
   }
 
   /** One file of a version as the index lists it (path, size, sha256): nothing is opened or inflated. */
-  findFile(name: string, ref: string, path: string): { version: VersionRecord; file: PackFile } {
-    const { record: version } = this.resolve(name, ref);
+  async findFile(name: string, ref: string, path: string): Promise<{ version: VersionRecord; file: PackFile }> {
+    const { record: version } = await this.resolve(name, ref);
     return { version, file: fileOf(version, path) };
   }
 
@@ -529,9 +548,9 @@ export class Registry {
    * A file of any version of pack `name` by its SHA-256 (lower-case hex), from the index alone: the newest
    * version listing it, and its entry. `/v1/{name}/blobs/sha256:{hex}` (a pack's logo, content-addressed).
    */
-  findBlob(name: string, sha256: string): { version: VersionRecord; file: PackFile } {
+  async findBlob(name: string, sha256: string): Promise<{ version: VersionRecord; file: PackFile }> {
     assertPackName(name);
-    const version = SHA256_HEX.test(sha256) ? this.db.versionWithFile(name, sha256) : undefined;
+    const version = SHA256_HEX.test(sha256) ? await this.db.versionWithFile(name, sha256) : undefined;
     const file = version?.files.find((candidate) => candidate.sha256 === sha256);
     if (!version || !file) {
       throw new RegistryError('BLOB_NOT_FOUND', `no version of pack ${name} has a file with SHA-256 ${sha256}`, { name, digest: `sha256:${sha256}` });
@@ -566,9 +585,9 @@ export class Registry {
   async deleteVersion(name: string, ref: string, user: string): Promise<void> {
     this.assertWritable();
     assertPackName(name);
-    const record = this.versionByReference(name, ref) ?? this.versionByDigest(name, ref);
+    const record = (await this.versionByReference(name, ref)) ?? (await this.versionByDigest(name, ref));
     if (!record) {
-      const tag = normalizePackVersion(ref) === null ? this.db.tag(name, ref) : undefined;
+      const tag = normalizePackVersion(ref) === null ? await this.db.tag(name, ref) : undefined;
       if (tag) {
         throw new RegistryError(
           'VERSION_REQUIRED',
@@ -579,12 +598,12 @@ export class Registry {
       }
       throw notFound(name, ref);
     }
-    this.db.transaction(() => {
-      this.db.deleteVersion(record.id);
-      this.db.deleteDownloads(name, record.normalizedVersion);
-      this.recordEvent(name, user, 'delete', { version: record.version, digest: record.contentDigest });
-      this.rebuildDerivedTags(name);
-      this.refreshPack(name);
+    await this.change(name, async (tx) => {
+      await tx.deleteVersion(record.id);
+      await tx.deleteDownloads(name, record.normalizedVersion);
+      await this.recordEvent(tx, name, user, 'delete', { version: record.version, digest: record.contentDigest });
+      await this.rebuildDerivedTags(tx, name);
+      await this.refreshPack(tx, name);
     });
     // Document before blob: a crash in between leaves a blob nothing describes, which gc removes.
     const context = { pack: name, version: record.version };
@@ -601,15 +620,15 @@ export class Registry {
     this.assertWritable();
     assertTagName(tag);
     if (isParentTag(tag)) throw tagAuto(name, tag);
-    const { record } = this.resolve(name, reference);
+    const { record } = await this.resolve(name, reference);
     const targetProblem = tagTargetProblem(tag, record);
     if (targetProblem) throw new RegistryError('TAG_INVALID', targetProblem, { name, tag, reference, version: record.version });
-    const { previous, result } = this.db.transaction(() => {
-      const previous = this.db.tag(name, tag);
-      this.db.setTag(name, tag, record.id, 'user');
-      this.recordEvent(name, user, 'tag-add', { tag, version: record.version, digest: record.contentDigest });
-      this.rebuildDerivedTags(name);
-      return { previous, result: { tag: this.db.tag(name, tag) as TagRecord, created: previous === undefined } };
+    const { previous, result } = await this.change(name, async (tx) => {
+      const previous = await tx.tag(name, tag);
+      await tx.setTag(name, tag, record.id, 'user');
+      await this.recordEvent(tx, name, user, 'tag-add', { tag, version: record.version, digest: record.contentDigest });
+      await this.rebuildDerivedTags(tx, name);
+      return { previous, result: { tag: (await tx.tag(name, tag)) as TagRecord, created: previous === undefined } };
     });
     // Both versions' documents list their tags: the one the tag left and the one it now points at.
     if (previous && previous.versionId !== record.id) await this.persistAfterCommit(previous.versionId);
@@ -623,20 +642,20 @@ export class Registry {
     assertPackName(name);
     assertTagName(tag);
     if (isParentTag(tag)) throw tagAuto(name, tag);
-    const removed = this.db.transaction(() => {
-      const existing = this.db.tag(name, tag);
+    const removed = await this.change(name, async (tx) => {
+      const existing = await tx.tag(name, tag);
       if (!existing) throw new RegistryError('TAG_NOT_FOUND', `pack ${name} has no tag ${tag}`, { name, tag });
-      this.db.deleteTag(name, tag);
-      this.recordEvent(name, user, 'tag-delete', { tag, version: existing.version });
-      this.rebuildDerivedTags(name);
+      await tx.deleteTag(name, tag);
+      await this.recordEvent(tx, name, user, 'tag-delete', { tag, version: existing.version });
+      await this.rebuildDerivedTags(tx, name);
       return existing;
     });
     await this.persistAfterCommit(removed.versionId);
   }
 
-  listTags(name: string): readonly TagRecord[] {
+  async listTags(name: string): Promise<readonly TagRecord[]> {
     assertPackName(name);
-    if (!this.db.pack(name)) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
+    if (!(await this.db.pack(name))) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
     return this.db.tagsOfPack(name);
   }
 
@@ -644,22 +663,22 @@ export class Registry {
    * Recompute a pack's parent tags from its other tags (see deriveParentTags). Call it inside the transaction
    * that changed the pack's tags or versions, so parent tags are never seen out of date.
    */
-  rebuildDerivedTags(name: string): void {
-    const sources = this.db.tagsOfPack(name).filter((tag) => tag.kind !== 'parent');
-    this.db.deleteTagsOfKind(name, 'parent');
+  async rebuildDerivedTags(tx: IndexQueries, name: string): Promise<void> {
+    const sources = (await tx.tagsOfPack(name)).filter((tag) => tag.kind !== 'parent');
+    await tx.deleteTagsOfKind(name, 'parent');
     const parents = deriveParentTags(sources.map((tag) => ({ tag: tag.tag, target: tag.versionId })));
-    for (const [tag, versionId] of parents) this.db.setTag(name, tag, versionId, 'parent');
+    for (const [tag, versionId] of parents) await tx.setTag(name, tag, versionId, 'parent');
   }
 
   /** Who did what to a pack, newest first; `page.last` is the id of the last event already seen. */
-  history(name: string, page: Page): PageOf<HistoryEvent> {
+  async history(name: string, page: Page): Promise<PageOf<HistoryEvent>> {
     assertPackName(name);
     const before = page.last === '' ? Number.MAX_SAFE_INTEGER : Number(page.last);
     if (!Number.isSafeInteger(before)) {
       throw new RegistryError('PAGINATION_INVALID', 'last must be the id of an event from the previous page', { last: page.last });
     }
-    const events = this.db.eventsPage(name, before, page.limit + 1);
-    if (events.length === 0 && page.last === '' && !this.db.pack(name)) {
+    const events = await this.db.eventsPage(name, before, page.limit + 1);
+    if (events.length === 0 && page.last === '' && !(await this.db.pack(name))) {
       throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
     }
     const result = pageFrom(events, page.limit, (event) => String(event.id));
@@ -671,13 +690,13 @@ export class Registry {
    * version or its user tags (push, force push, tag added, moved or deleted).
    */
   async persistVersionMetadata(versionId: number): Promise<void> {
-    const record = this.db.versionById(versionId);
+    const record = await this.db.versionById(versionId);
     if (record) await this.syncVersionMetadata(record.pack, record.normalizedVersion);
   }
 
   /** persistVersionMetadata for a change already committed: a failure is reported, not thrown (see onAfterCommitError). */
   private async persistAfterCommit(versionId: number): Promise<void> {
-    const record = this.db.versionById(versionId);
+    const record = await this.db.versionById(versionId);
     if (!record) return;
     await this.afterCommit({ pack: record.pack, version: record.version, work: 'metadata document' }, () =>
       this.persistVersionMetadata(versionId),
@@ -706,27 +725,27 @@ export class Registry {
   private async syncVersionMetadata(pack: string, normalizedVersion: string): Promise<void> {
     if (!this.metadata) return;
     // The index is read when the write's turn comes, so racing changes end with the newest state on disk.
-    await this.metadata.sync(pack, normalizedVersion, () => {
-      const record = this.db.versionByNormalized(pack, normalizedVersion);
+    await this.metadata.sync(pack, normalizedVersion, async () => {
+      const record = await this.db.versionByNormalized(pack, normalizedVersion);
       if (!record) return null;
-      return versionMetadata(record, this.db.tagsOfVersion(record.id), this.db.latestPushEvent(pack, record.version));
+      return versionMetadata(record, await this.db.tagsOfVersion(record.id), await this.db.latestPushEvent(pack, record.version));
     });
   }
 
-  /** After a reindex restored a pack's versions and tags: derive its parent tags and its summary. */
-  restoredPack(name: string): void {
-    this.rebuildDerivedTags(name);
-    this.refreshPack(name);
+  /** After a reindex restored a pack's versions and tags (in the transaction `tx`): derive its parent tags and its summary. */
+  async restoredPack(tx: IndexQueries, name: string): Promise<void> {
+    await this.rebuildDerivedTags(tx, name);
+    await this.refreshPack(tx, name);
   }
 
   /** Counts for the metrics. */
-  statistics(): { packs: number; versions: number; blobs: number; blobBytes: number } {
+  statistics(): Promise<{ packs: number; versions: number; blobs: number; blobBytes: number }> {
     return this.db.statistics();
   }
 
   /** Remove a blob once no version references it and no push is about to. */
   private async collectBlob(digest: string): Promise<void> {
-    if (this.pinnedBlobs.has(digest) || this.db.archiveReferenceCount(digest) > 0) return;
+    if (this.pinnedBlobs.has(digest) || (await this.db.archiveReferenceCount(digest)) > 0) return;
     await this.blobs.delete(digest);
   }
 
@@ -743,7 +762,7 @@ export class Registry {
   async health(): Promise<HealthReport> {
     const checks: Record<string, string> = {};
     checks.storage = await outcome(() => this.blobs.check());
-    checks.index = await outcome(async () => this.db.ping());
+    checks.index = await outcome(() => this.db.ping());
     return { ok: Object.values(checks).every((state) => state === 'UP'), checks };
   }
 }
@@ -810,6 +829,11 @@ function packInvalid(problems: PackProblem[]): RegistryError {
   }));
   if (!first) return new RegistryError('PACK_INVALID', 'the pack archive is invalid');
   return new RegistryError(first.code, first.message, first.detail, rest);
+}
+
+/** A pack's versions in ascending semver precedence (pre-releases below their release). */
+async function versionsInOrder(queries: IndexQueries, name: string): Promise<VersionRecord[]> {
+  return (await queries.versionsOfPack(name)).sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
 }
 
 /** Rows of several packs, by pack, each pack's rows in the order given. */

@@ -6,7 +6,7 @@
 //   keepTagged          pointed at by a user tag (a tag someone set: `stable`, `prod`)
 //   keepPulledWithinMs  downloaded within this long (the protection window; download statistics)
 // A rule with neither keepLast nor keepWithinMs sets no limit: it removes nothing.
-import type { Db, VersionRecord } from '../db/db.js';
+import type { IndexQueries, VersionRecord } from '../db/pack-index.js';
 import { comparePackVersions } from '../packs/version.js';
 import type { Registry } from './registry.js';
 
@@ -50,16 +50,16 @@ export function globMatches(pattern: string, name: string): boolean {
 }
 
 /** What the rules would remove now, pack by pack in name order, each pack's versions in ascending precedence. */
-export function planRetention(db: Db, rules: readonly RetentionRule[], now: Date): RetentionPlan {
+export async function planRetention(db: IndexQueries, rules: readonly RetentionRule[], now: Date): Promise<RetentionPlan> {
   const planned: { item: RetentionItem; archiveDigest: string }[] = [];
   const removedArchives = new Map<string, number>();
   let last = '';
   for (;;) {
-    const names = db.catalogPage(last, 500);
+    const names = await db.catalogPage(last, 500);
     for (const pack of names) {
       const rule = ruleFor(rules, pack);
       if (!rule || (rule.keepLast === undefined && rule.keepWithinMs === undefined)) continue;
-      for (const version of versionsToRemove(db, pack, rule, now)) {
+      for (const version of await versionsToRemove(db, pack, rule, now)) {
         removedArchives.set(version.archiveDigest, (removedArchives.get(version.archiveDigest) ?? 0) + 1);
         planned.push({
           item: { pack, version: version.version, pushedAt: version.pushedAt, bytes: version.size, rule: rule.pattern },
@@ -71,16 +71,17 @@ export function planRetention(db: Db, rules: readonly RetentionRule[], now: Date
     last = names.at(-1) as string;
   }
   // An archive still referenced by a version that stays frees nothing.
-  const items = planned.map(({ item, archiveDigest }) =>
-    db.archiveReferenceCount(archiveDigest) > (removedArchives.get(archiveDigest) ?? 0) ? { ...item, bytes: 0 } : item,
-  );
+  const items: RetentionItem[] = [];
+  for (const { item, archiveDigest } of planned) {
+    items.push((await db.archiveReferenceCount(archiveDigest)) > (removedArchives.get(archiveDigest) ?? 0) ? { ...item, bytes: 0 } : item);
+  }
   return { items, totalBytes: items.reduce((sum, item) => sum + item.bytes, 0) };
 }
 
-function versionsToRemove(db: Db, pack: string, rule: RetentionRule, now: Date): VersionRecord[] {
-  const versions = db.versionsOfPack(pack).sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
-  const tagged = new Set(db.tagsOfPack(pack).filter((tag) => tag.kind === 'user').map((tag) => tag.versionId));
-  const pulled = new Map(db.downloadsOfPack(pack).map((entry) => [entry.normalizedVersion, Date.parse(entry.lastPulledAt)]));
+async function versionsToRemove(db: IndexQueries, pack: string, rule: RetentionRule, now: Date): Promise<VersionRecord[]> {
+  const versions = (await db.versionsOfPack(pack)).sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
+  const tagged = new Set((await db.tagsOfPack(pack)).filter((tag) => tag.kind === 'user').map((tag) => tag.versionId));
+  const pulled = new Map((await db.downloadsOfPack(pack)).map((entry) => [entry.normalizedVersion, Date.parse(entry.lastPulledAt)]));
   const nowMs = now.getTime();
   return versions.filter((version, index) => {
     if (rule.keepLast !== undefined && index >= versions.length - rule.keepLast) return false;
@@ -99,8 +100,8 @@ export const RETENTION_USER = 'retention';
  * Plan, then (unless `dryRun`) delete each planned version through `registry.deleteVersion`. The report of a
  * real run lists what was removed: the dry run's list, less what changed in between.
  */
-export async function applyRetention(db: Db, registry: Registry, rules: readonly RetentionRule[], options: { dryRun: boolean; now: Date }): Promise<RetentionReport> {
-  const plan = planRetention(db, rules, options.now);
+export async function applyRetention(db: IndexQueries, registry: Registry, rules: readonly RetentionRule[], options: { dryRun: boolean; now: Date }): Promise<RetentionReport> {
+  const plan = await planRetention(db, rules, options.now);
   if (options.dryRun) return { ...plan, dryRun: true, failed: [] };
   const removed: RetentionItem[] = [];
   const failed: RetentionReport['failed'] = [];

@@ -2,7 +2,7 @@
 // (src/api/wire.ts); building them here, apart from the orchestration in registry.ts, keeps what an index
 // record holds and what a client sees from drifting into each other.
 import type { DownloadStatistics, HistoryEvent, PackDocument, PackSummary, TagEntry, VersionDocument } from '../api/index.js';
-import type { DownloadRecord, EventRecord, PackRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/db.js';
+import type { DownloadRecord, EventRecord, PackRecord, TagRecord, VersionEntryRecord, VersionRecord } from '../db/pack-index.js';
 
 export function versionDocument(record: VersionRecord, tags: readonly TagRecord[], downloads: DownloadRecord | undefined): VersionDocument {
   return {

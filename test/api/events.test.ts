@@ -144,7 +144,7 @@ describe('download statistics', () => {
     await registry.get('/v1/packs/hello-universe/1.0.0/archive').set('Range', 'bytes=10-20').auth(READER.user, READER.password).expect(206);
     expect((await versionDocument('1.0.0')).downloads).toEqual({ count: 0, lastPulledAt: null });
 
-    expect(registry.registry.flushDownloads()).toBe(2);
+    expect(await registry.registry.flushDownloads()).toBe(2);
     const flushed = (await versionDocument('1.0.0')).downloads;
     expect(flushed.count).toBe(3);
     expect(Date.parse(flushed.lastPulledAt ?? '')).toBeGreaterThan(Date.now() - 60_000);

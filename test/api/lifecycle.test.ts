@@ -106,7 +106,7 @@ describe('/health', () => {
 
   it('answers 503 DOWN naming the index check when the index is unusable', async () => {
     const registry = await createTestApp();
-    (registry.registry as unknown as { db: { close(): void } }).db.close();
+    await (registry.registry as unknown as { db: { close(): Promise<void> } }).db.close();
     const response = await registry.get('/health').expect(503);
     expect(response.body.checks.index).toMatch(/^DOWN/);
     expect(response.body.checks.storage).toBe('UP');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemBlobStore } from '../../src/storage/blobs/filesystem.js';
 import { FilesystemMetadataStore } from '../../src/storage/metadata/filesystem.js';
-import { Db } from '../../src/db/db.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { rebuildIndex } from '../../src/registry/maintenance.js';
 import { packFixture } from '../helpers/archives.js';
 import { ADMIN, createTestApp, pushArchive, type TestApp } from '../helpers/app.js';
@@ -30,32 +30,32 @@ describe('rebuildIndex', () => {
     expect(document.userTags).toEqual(['stable']);
     const live = (await registry.get(`/v1/packs/${name}`).auth(ADMIN.user, ADMIN.password).expect(200)).body;
 
-    const db = new Db(':memory:');
+    const db = new SqliteIndex(':memory:');
     try {
       const report = await rebuildIndex(db, { blobs: await FilesystemBlobStore.open(root), metadata: new FilesystemMetadataStore(root) });
       expect(report).toMatchObject({ packs: 1, versions: 2, userTags: 1, skipped: [] });
-      const tags = db.tagsOfPack(name).map((tag) => `${tag.tag}->${tag.version} ${tag.kind}`);
+      const tags = (await db.tagsOfPack(name)).map((tag) => `${tag.tag}->${tag.version} ${tag.kind}`);
       expect(tags).toEqual(live.tags.map((tag: { tag: string; version: string; auto: boolean }) =>
         `${tag.tag}->${tag.version} ${tag.auto ? 'parent' : tag.tag === 'stable' ? 'user' : 'version'}`));
       expect(tags).toContain('stable->23.07.1 user');
       expect(tags).toContain('23.x->23.07.2 parent');
-      const events = db.eventsPage(name, Number.MAX_SAFE_INTEGER, 10);
+      const events = await db.eventsPage(name, Number.MAX_SAFE_INTEGER, 10);
       expect(events.map((event) => `${event.action} ${event.version}`)).toEqual(['push 23.07.2', 'push 23.07.1']);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
   it('skips and reports a document whose blob is missing or which is not valid', async () => {
-    const db = new Db(':memory:');
+    const db = new SqliteIndex(':memory:');
     const metadata = new FilesystemMetadataStore(root);
     await metadata.sync('broken', '1.0.0', () => ({ schemaVersion: 1, pack: 'broken' }));
     try {
       const report = await rebuildIndex(db, { blobs: await FilesystemBlobStore.open(root), metadata });
       expect(report.skipped).toEqual([expect.objectContaining({ pack: 'broken', key: '1.0.0', reason: expect.stringContaining('must be') })]);
-      expect(db.versionKeys().every((version) => version.pack !== 'broken')).toBe(true);
+      expect((await db.versionKeys()).every((version) => version.pack !== 'broken')).toBe(true);
     } finally {
-      db.close();
+      await db.close();
       await metadata.remove('broken', '1.0.0');
     }
   });

@@ -3,7 +3,7 @@
 // of the plain list.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ExpandedPackList, PackDocument, PackList } from '../../src/api/index.js';
-import { Db } from '../../src/db/db.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { packFixture } from '../helpers/archives.js';
 import { ADMIN, READER, createTestApp, pushArchive, type TestApp } from '../helpers/app.js';
 
@@ -83,9 +83,9 @@ describe('GET /v1/packs?expand=versions', () => {
   });
 
   it('reads the page’s versions and tags in one go, never per pack', async () => {
-    const perPack = [vi.spyOn(Db.prototype, 'versionsOfPack'), vi.spyOn(Db.prototype, 'tagsOfPack'), vi.spyOn(Db.prototype, 'tagsOfVersion')];
-    const versions = vi.spyOn(Db.prototype, 'versionEntriesOfPacks');
-    const tags = vi.spyOn(Db.prototype, 'tagsOfPacks');
+    const perPack = [vi.spyOn(SqliteIndex.prototype, 'versionsOfPack'), vi.spyOn(SqliteIndex.prototype, 'tagsOfPack'), vi.spyOn(SqliteIndex.prototype, 'tagsOfVersion')];
+    const versions = vi.spyOn(SqliteIndex.prototype, 'versionEntriesOfPacks');
+    const tags = vi.spyOn(SqliteIndex.prototype, 'tagsOfPacks');
     await expandedPage('&name=a');
     for (const spy of perPack) expect(spy).not.toHaveBeenCalled();
     expect(versions).toHaveBeenCalledTimes(1);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../src/api/errors.js';
-import { Db } from '../../src/db/db.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { isValidGroup, isValidPackName } from '../../src/packs/names.js';
 import { normalizePackVersion } from '../../src/packs/version.js';
 import { RegistryError } from '../../src/registry/errors.js';
@@ -40,12 +40,12 @@ async function push(archive: Buffer): Promise<{ status: number; code?: string }>
 }
 
 /** What the API serves of every pack and version, but a pack's updatedAt (a reindex sets it to the newest push). */
-function served(registry: Registry): Record<string, unknown> {
+async function served(registry: Registry): Promise<Record<string, unknown>> {
   const view: Record<string, unknown> = {};
-  for (const name of registry.catalog({ limit: 1000, last: '' }).items) {
-    const { updatedAt: _updatedAt, ...pack } = registry.getPack(name);
+  for (const name of (await registry.catalog({ limit: 1000, last: '' })).items) {
+    const { updatedAt: _updatedAt, ...pack } = await registry.getPack(name);
     view[name] = pack;
-    for (const { version } of pack.versions) view[`${name}:${version}`] = registry.getVersion(name, version);
+    for (const { version } of pack.versions) view[`${name}:${version}`] = await registry.getVersion(name, version);
   }
   return view;
 }
@@ -69,17 +69,17 @@ describe('reindex', () => {
               expect(outcome, `${name}:${version}`).toEqual({ status: valid ? 409 : 400, code: valid ? 'PACK_EXISTS' : 'PACK_INVALID' });
             }
           }
-          const current = new Db(indexPath(root));
-          const rebuilt = new Db(':memory:');
+          const current = new SqliteIndex(indexPath(root));
+          const rebuilt = new SqliteIndex(':memory:');
           try {
             const storage = { blobs: await FilesystemBlobStore.open(root), metadata: new FilesystemMetadataStore(root) };
             const report = await reindexChecked(rebuilt, storage, current);
             expect(report).toMatchObject({ skipped: [], lost: [], backfill: { written: 0, skipped: [] }, versions: accepted.size });
             const restored = new Registry({ db: rebuilt, blobs: storage.blobs, limits: { maxEntries: 1, maxUnpackedSize: 1 } });
-            expect(served(restored)).toEqual(served(app.registry));
+            expect(await served(restored)).toEqual(await served(app.registry));
           } finally {
-            rebuilt.close();
-            current.close();
+            await rebuilt.close();
+            await current.close();
           }
         },
       ),

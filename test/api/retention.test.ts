@@ -36,7 +36,7 @@ describe('retention in pack-registry gc', () => {
     for (const number of ['1.0.0', '1.1.0']) await pushArchive(registry, await version('other-pack', number)).expect(201);
     await registry.put('/v1/packs/hello-universe/tags/stable').auth(ADMIN.user, ADMIN.password).send({ reference: '1.0.0' }).expect(201);
     await registry.get('/v1/packs/hello-universe/1.1.0/archive').auth(READER.user, READER.password).expect(200);
-    registry.registry.flushDownloads();
+    await registry.registry.flushDownloads();
     const before = (await registry.get('/v1/packs/hello-universe').auth(READER.user, READER.password).expect(200)).body as PackDocument;
     const sizeOf = (number: string) => before.versions.find((entry) => entry.version === number)?.size;
     const feedBefore = ((await registry.get('/v1/events').auth(READER.user, READER.password).expect(200)).body as ChangePage).next;

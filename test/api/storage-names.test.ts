@@ -8,7 +8,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { reindexCommand, type Output } from '../../src/cli/admin.js';
-import { Db } from '../../src/db/db.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { MAX_PACK_VERSION_LENGTH } from '../../src/packs/version.js';
 import { indexPath } from '../../src/storage/layout.js';
 import { FilesystemBlobStore } from '../../src/storage/blobs/filesystem.js';
@@ -103,13 +103,13 @@ describe('an index from an older release holding a version storage cannot name',
     await pushArchive(app, await pack('other', '2.0.0')).expect(201);
     await app.stop();
     const longVersion = `1.0.0-${'x'.repeat(245)}`;
-    const db = new Db(indexPath(join(app.dir, 'storage')));
-    const { id: _id, ...good } = db.versionByString('good', '1.0.0')!;
-    db.transaction(() => {
-      const id = db.insertVersion({ ...good, version: longVersion, normalizedVersion: longVersion, files: good.files, manifest: good.manifest });
-      db.setTag('good', longVersion, id, 'version');
+    const db = new SqliteIndex(indexPath(join(app.dir, 'storage')));
+    const { id: _id, ...good } = (await db.versionByString('good', '1.0.0'))!;
+    await db.transaction('good', async (tx) => {
+      const id = await tx.insertVersion({ ...good, version: longVersion, normalizedVersion: longVersion, files: good.files, manifest: good.manifest });
+      await tx.setTag('good', longVersion, id, 'version');
     });
-    db.close();
+    await db.close();
     return { app, longVersion };
   }
 
@@ -131,9 +131,9 @@ describe('an index from an older release holding a version storage cannot name',
     expect(refused.lines).toContain('wrote 1 missing metadata document from the current index first');
     expect(refused.lines.find((line) => line.startsWith('would lose good:'))).toContain(longVersion);
     expect(refused.lines.at(-1)).toMatch(/would lack 1 version the current index holds .* the current index is kept/);
-    const kept = new Db(indexPath(join(app.dir, 'storage')));
-    expect(kept.versionCount()).toBe(3);
-    kept.close();
+    const kept = new SqliteIndex(indexPath(join(app.dir, 'storage')));
+    expect(await kept.versionCount()).toBe(3);
+    await kept.close();
     // The document the reindex wrote first is there: only the version storage cannot name is missing.
     expect(await documents(app)).toEqual(['good/1.0.0.json', 'other/2.0.0.json']);
 

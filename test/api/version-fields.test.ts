@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Db } from '../../src/db/db.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { rebuildIndex } from '../../src/registry/maintenance.js';
 import { parseVersionMetadata } from '../../src/registry/metadata.js';
 import { versionDocument } from '../../src/registry/views.js';
@@ -100,20 +100,20 @@ describe('reindex', () => {
     const live = (await read('/v1/packs/akuity-agent/0.30.0-5.5.2026').expect(200)).body;
     const hello = (await read('/v1/packs/hello-universe/1.3.1').expect(200)).body;
     const root = join(registry.dir, 'storage');
-    const db = new Db(':memory:');
+    const db = new SqliteIndex(':memory:');
     try {
       const report = await rebuildIndex(db, { blobs: await FilesystemBlobStore.open(root), metadata: new FilesystemMetadataStore(root) });
       expect(report.skipped).toEqual([]);
       for (const before of [live, hello]) {
-        const record = db.versionByString(before.name, before.version);
+        const record = await db.versionByString(before.name, before.version);
         if (!record) throw new Error(`${before.name} ${before.version} was not restored`);
-        const after = versionDocument(record, db.tagsOfVersion(record.id), undefined);
+        const after = versionDocument(record, await db.tagsOfVersion(record.id), undefined);
         for (const field of ['presets', 'schema', 'charts', 'eol', 'annotations', 'addonSubType', 'kubeManifests', 'group']) {
           expect([field, after[field as keyof typeof after]]).toEqual([field, before[field]]);
         }
       }
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });

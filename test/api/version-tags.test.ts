@@ -6,7 +6,7 @@
 // reserved in any case, since the routes match paths case-insensitively.
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Db } from '../../src/db/db.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { indexPath } from '../../src/storage/layout.js';
 import { packFixture } from '../helpers/archives.js';
 import { ADMIN, READER, createTestApp, pushArchive, type TestApp } from '../helpers/app.js';
@@ -92,13 +92,13 @@ describe('tags named like versions', () => {
     await push('app', '2.0.0');
     await registry.stop();
     // What an index written before this rule may hold: 2.0.0 and 3.0.0 pointing at 1.0.0.
-    const db = new Db(indexPath(storage));
-    const one = db.versionByString('app', '1.0.0')!;
-    db.transaction(() => {
-      db.setTag('app', '2.0.0', one.id, 'user');
-      db.setTag('app', '3.0.0', one.id, 'user');
+    const db = new SqliteIndex(indexPath(storage));
+    const one = (await db.versionByString('app', '1.0.0'))!;
+    await db.transaction('app', async (tx) => {
+      await tx.setTag('app', '2.0.0', one.id, 'user');
+      await tx.setTag('app', '3.0.0', one.id, 'user');
     });
-    db.close();
+    await db.close();
     registry = await createTestApp({ dir: registry.dir, writeUsers: false });
 
     expect((await read('/v1/packs/app/2.0.0').expect(200)).body.version).toBe('2.0.0');

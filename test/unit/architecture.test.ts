@@ -84,6 +84,13 @@ describe('the layer rules of docs/ARCHITECTURE.md', () => {
     expect(edgesFrom('registry').length).toBeGreaterThan(0);
   });
 
+  it('outside db, the index is known by its interface: only the composition root constructs a driver', () => {
+    const intoDb = crossLayer.filter((edge) => layerOf(edge.to) === 'db');
+    const offending = intoDb.filter((edge) => edge.to !== 'db/pack-index.ts' && !['cli/serve.ts', 'cli/admin.ts'].includes(edge.from));
+    expect(describeEdges(offending)).toEqual([]);
+    expect(intoDb.filter((edge) => edge.from.startsWith('registry/')).length).toBeGreaterThan(0);
+  });
+
   it('client (packctl) imports only packs and the contract module of the project', () => {
     const offending = crossLayer.filter((edge) => layerOf(edge.from) === 'client' && !['packs', 'api'].includes(layerOf(edge.to) ?? ''));
     expect(describeEdges(offending)).toEqual([]);

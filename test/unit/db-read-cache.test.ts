@@ -3,7 +3,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Db, type NewVersion, type PackRecord } from '../../src/db/db.js';
+import type { IndexQueries, NewVersion, PackRecord } from '../../src/db/pack-index.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { ReadCache } from '../../src/db/read-cache.js';
 import { makeTempDir } from '../helpers/files.js';
 
@@ -40,113 +41,116 @@ function pack(name: string, latestVersionId: number, latestVersion: string, disp
   };
 }
 
-const opened: { close(): void }[] = [];
-afterEach(() => {
-  for (const connection of opened.splice(0)) connection.close();
+const opened: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const connection of opened.splice(0)) await connection.close();
 });
 
-/** A Db on a file, and a second connection to the same file that writes behind the Db's back. */
-async function openIndex(): Promise<{ db: Db; behindTheBack: Database.Database }> {
+/** A SqliteIndex on a file, and a second connection to the same file that writes behind the index's back. */
+async function openIndex(): Promise<{ db: SqliteIndex; behindTheBack: Database.Database }> {
   const path = join(await makeTempDir(), 'index.db');
-  const db = new Db(path);
+  const db = new SqliteIndex(path);
   const behindTheBack = new Database(path);
   opened.push(db, behindTheBack);
   return { db, behindTheBack };
 }
 
-function pushVersion(db: Db, name: string, v: string): number {
-  return db.transaction(() => {
-    const id = db.insertVersion(version(name, v));
-    db.setTag(name, v, id, 'version');
-    db.upsertPack(pack(name, id, v));
-    return id;
-  });
+function pushVersion(db: SqliteIndex, name: string, v: string): Promise<number> {
+  return db.transaction(name, (tx) => writeVersion(tx, name, v));
+}
+
+async function writeVersion(tx: IndexQueries, name: string, v: string): Promise<number> {
+  const id = await tx.insertVersion(version(name, v));
+  await tx.setTag(name, v, id, 'version');
+  await tx.upsertPack(pack(name, id, v));
+  return id;
 }
 
 describe('the index read cache', () => {
-  it('answers a repeated read from memory, and forgets it on the next write through the Db', async () => {
+  it('answers a repeated read from memory, and forgets it on the next write through the index', async () => {
     const { db, behindTheBack } = await openIndex();
-    const first = pushVersion(db, 'nginx', '1.0.0');
-    expect(db.versionByTag('nginx', 'stable')).toBeUndefined();
-    expect(db.catalogPage('', 10)).toEqual(['nginx']);
+    const first = await pushVersion(db, 'nginx', '1.0.0');
+    expect(await db.versionByTag('nginx', 'stable')).toBeUndefined();
+    expect(await db.catalogPage('', 10)).toEqual(['nginx']);
 
-    // Changed behind the Db's back (nothing in production does this: the storage lock keeps other writers
+    // Changed behind the index's back (nothing in production does this: the storage lock keeps other writers
     // out): the cached answers stay, which proves they come from memory.
     behindTheBack.prepare("INSERT INTO tags (pack, tag, version_id, kind) VALUES ('nginx', 'stable', ?, 'user')").run(first);
     behindTheBack.prepare("INSERT INTO packs SELECT 'apache', latest_version_id, latest_version, display_name, layer, addon_type, cloud_types, has_logo, updated_at FROM packs").run();
-    expect(db.versionByTag('nginx', 'stable')).toBeUndefined();
-    expect(db.catalogPage('', 10)).toEqual(['nginx']);
+    expect(await db.versionByTag('nginx', 'stable')).toBeUndefined();
+    expect(await db.catalogPage('', 10)).toEqual(['nginx']);
 
-    // Any write through the Db, even one unrelated to those reads, makes them read the index again.
-    db.addEvent({ pack: 'nginx', at: '2026-01-01T00:00:00.000Z', user: 'admin', action: 'push', version: '1.0.0', tag: null, digest: null, message: null });
-    expect(db.versionByTag('nginx', 'stable')?.id).toBe(first);
-    expect(db.catalogPage('', 10)).toEqual(['apache', 'nginx']);
+    // Any write through the index, even one unrelated to those reads, makes them read the index again.
+    await db.addEvent({ pack: 'nginx', at: '2026-01-01T00:00:00.000Z', user: 'admin', action: 'push', version: '1.0.0', tag: null, digest: null, message: null });
+    expect((await db.versionByTag('nginx', 'stable'))?.id).toBe(first);
+    expect(await db.catalogPage('', 10)).toEqual(['apache', 'nginx']);
   });
 
   it('sees every kind of write at once: tag moves and deletes, version deletes, pack changes', async () => {
     const { db } = await openIndex();
-    const one = pushVersion(db, 'nginx', '1.0.0');
-    const two = pushVersion(db, 'nginx', '2.0.0');
-    db.setTag('nginx', 'stable', one, 'user');
-    expect(db.versionByTag('nginx', 'stable')?.version).toBe('1.0.0');
-    expect(db.packsPage({}, '', 10).map((record) => record.latestVersion)).toEqual(['2.0.0']);
+    const one = await pushVersion(db, 'nginx', '1.0.0');
+    const two = await pushVersion(db, 'nginx', '2.0.0');
+    await db.setTag('nginx', 'stable', one, 'user');
+    expect((await db.versionByTag('nginx', 'stable'))?.version).toBe('1.0.0');
+    expect((await db.packsPage({}, '', 10)).map((record) => record.latestVersion)).toEqual(['2.0.0']);
 
-    db.setTag('nginx', 'stable', two, 'user');
-    expect(db.versionByTag('nginx', 'stable')?.version).toBe('2.0.0');
-    db.deleteTag('nginx', 'stable');
-    expect(db.versionByTag('nginx', 'stable')).toBeUndefined();
+    await db.setTag('nginx', 'stable', two, 'user');
+    expect((await db.versionByTag('nginx', 'stable'))?.version).toBe('2.0.0');
+    await db.deleteTag('nginx', 'stable');
+    expect(await db.versionByTag('nginx', 'stable')).toBeUndefined();
 
-    expect(db.versionByString('nginx', '2.0.0')?.id).toBe(two);
-    expect(db.tagsOfPack('nginx').map((tag) => tag.tag)).toEqual(['1.0.0', '2.0.0']);
-    db.deleteVersion(two);
-    expect(db.versionByString('nginx', '2.0.0')).toBeUndefined();
-    expect(db.versionByTag('nginx', '2.0.0')).toBeUndefined();
-    expect(db.tagsOfPack('nginx').map((tag) => tag.tag)).toEqual(['1.0.0']);
+    expect((await db.versionByString('nginx', '2.0.0'))?.id).toBe(two);
+    expect((await db.tagsOfPack('nginx')).map((tag) => tag.tag)).toEqual(['1.0.0', '2.0.0']);
+    await db.deleteVersion(two);
+    expect(await db.versionByString('nginx', '2.0.0')).toBeUndefined();
+    expect(await db.versionByTag('nginx', '2.0.0')).toBeUndefined();
+    expect((await db.tagsOfPack('nginx')).map((tag) => tag.tag)).toEqual(['1.0.0']);
 
-    db.upsertPack(pack('nginx', one, '1.0.0', 'NGINX'));
-    expect(db.packsPage({}, '', 10).map((record) => [record.displayName, record.latestVersion])).toEqual([['NGINX', '1.0.0']]);
-    expect(db.pack('nginx')?.displayName).toBe('NGINX');
-    db.deletePack('nginx');
-    expect(db.packsPage({}, '', 10)).toEqual([]);
-    expect(db.pack('nginx')).toBeUndefined();
+    await db.upsertPack(pack('nginx', one, '1.0.0', 'NGINX'));
+    expect((await db.packsPage({}, '', 10)).map((record) => [record.displayName, record.latestVersion])).toEqual([['NGINX', '1.0.0']]);
+    expect((await db.pack('nginx'))?.displayName).toBe('NGINX');
+    await db.deletePack('nginx');
+    expect(await db.packsPage({}, '', 10)).toEqual([]);
+    expect(await db.pack('nginx')).toBeUndefined();
   });
 
   it('keeps nothing a rolled-back transaction read', async () => {
     const { db } = await openIndex();
-    pushVersion(db, 'nginx', '1.0.0');
-    expect(db.catalogPage('', 10)).toEqual(['nginx']);
-    expect(() =>
-      db.transaction(() => {
-        pushVersion(db, 'apache', '2.4.0');
+    await pushVersion(db, 'nginx', '1.0.0');
+    expect(await db.catalogPage('', 10)).toEqual(['nginx']);
+    await expect(
+      db.transaction('apache', async (tx) => {
+        await writeVersion(tx, 'apache', '2.4.0');
         // Read inside the transaction: it sees the uncommitted rows, which must not be remembered.
-        expect(db.versionByTag('apache', '2.4.0')?.version).toBe('2.4.0');
-        expect(db.catalogPage('', 10)).toEqual(['apache', 'nginx']);
+        expect((await tx.versionByTag('apache', '2.4.0'))?.version).toBe('2.4.0');
+        expect(await tx.catalogPage('', 10)).toEqual(['apache', 'nginx']);
         throw new Error('refused after the reads');
       }),
-    ).toThrow('refused after the reads');
-    expect(db.versionByTag('apache', '2.4.0')).toBeUndefined();
-    expect(db.catalogPage('', 10)).toEqual(['nginx']);
+    ).rejects.toThrow('refused after the reads');
+    expect(await db.versionByTag('apache', '2.4.0')).toBeUndefined();
+    expect(await db.catalogPage('', 10)).toEqual(['nginx']);
   });
 
   it('keys list pages by every filter and by the page', async () => {
     const { db } = await openIndex();
-    for (const name of ['alpha', 'beta', 'gamma']) pushVersion(db, name, '1.0.0');
-    expect(db.packsPage({}, '', 2).map((record) => record.name)).toEqual(['alpha', 'beta']);
-    expect(db.packsPage({}, 'beta', 2).map((record) => record.name)).toEqual(['gamma']);
-    expect(db.packsPage({ nameContains: 'mm' }, '', 2).map((record) => record.name)).toEqual(['gamma']);
-    expect(db.packsPage({ layer: 'os' }, '', 2)).toEqual([]);
-    expect(db.packsPage({ cloudType: 'aws' }, '', 2).map((record) => record.name)).toEqual(['alpha', 'beta']);
-    expect(db.catalogPage('', 1)).toEqual(['alpha']);
-    expect(db.catalogPage('alpha', 1)).toEqual(['beta']);
+    for (const name of ['alpha', 'beta', 'gamma']) await pushVersion(db, name, '1.0.0');
+    expect((await db.packsPage({}, '', 2)).map((record) => record.name)).toEqual(['alpha', 'beta']);
+    expect((await db.packsPage({}, 'beta', 2)).map((record) => record.name)).toEqual(['gamma']);
+    expect((await db.packsPage({ nameContains: 'mm' }, '', 2)).map((record) => record.name)).toEqual(['gamma']);
+    expect(await db.packsPage({ layer: 'os' }, '', 2)).toEqual([]);
+    expect((await db.packsPage({ cloudType: 'aws' }, '', 2)).map((record) => record.name)).toEqual(['alpha', 'beta']);
+    expect(await db.catalogPage('', 1)).toEqual(['alpha']);
+    expect(await db.catalogPage('alpha', 1)).toEqual(['beta']);
   });
 
   it('hands out lists nobody can change under the next reader', async () => {
     const { db } = await openIndex();
-    pushVersion(db, 'nginx', '1.0.0');
-    const names = db.catalogPage('', 10) as string[];
+    await pushVersion(db, 'nginx', '1.0.0');
+    const names = (await db.catalogPage('', 10)) as string[];
     expect(() => names.push('intruder')).toThrow(TypeError);
-    expect(() => (db.tagsOfPack('nginx') as unknown[]).pop()).toThrow(TypeError);
-    expect(db.catalogPage('', 10)).toEqual(['nginx']);
+    const tags = (await db.tagsOfPack('nginx')) as unknown[];
+    expect(() => tags.pop()).toThrow(TypeError);
+    expect(await db.catalogPage('', 10)).toEqual(['nginx']);
   });
 });
 

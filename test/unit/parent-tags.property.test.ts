@@ -5,7 +5,7 @@ import semver from 'semver';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stageUpload } from '../../src/storage/staging.js';
 import { MemoryBlobStore } from '../../src/storage/blobs/memory.js';
-import { Db } from '../../src/db/db.js';
+import { SqliteIndex } from '../../src/db/sqlite.js';
 import { Registry } from '../../src/registry/registry.js';
 import { RegistryError } from '../../src/registry/errors.js';
 import { buildRawTarGz, minimalPackEntries } from '../helpers/archives.js';
@@ -116,7 +116,7 @@ async function run(registry: Registry, blobs: MemoryBlobStore, op: Operation): P
     } else if (op.kind === 'tag') {
       await registry.setTag('prop', op.group ? `${op.group}__${op.label}` : op.label, op.target, 'prop');
     } else if (op.kind === 'untag') {
-      const names = registry.listTags('prop').filter((t) => t.kind !== 'parent').map((t) => t.tag).sort();
+      const names = (await registry.listTags('prop')).filter((t) => t.kind !== 'parent').map((t) => t.tag).sort();
       if (names.length > 0) await registry.deleteTag('prop', names[op.pick % names.length]!, 'prop');
     } else {
       await registry.deleteVersion('prop', op.version, 'prop');
@@ -128,9 +128,9 @@ async function run(registry: Registry, blobs: MemoryBlobStore, op: Operation): P
   }
 }
 
-function storedParents(registry: Registry): Record<string, string> {
+async function storedParents(registry: Registry): Promise<Record<string, string>> {
   try {
-    return Object.fromEntries(registry.listTags('prop').filter((t) => t.kind === 'parent').map((t) => [t.tag, t.version]));
+    return Object.fromEntries((await registry.listTags('prop')).filter((t) => t.kind === 'parent').map((t) => [t.tag, t.version]));
   } catch (error) {
     if (error instanceof RegistryError && error.code === 'PACK_NOT_FOUND') return {};
     throw error;
@@ -143,12 +143,12 @@ describe('parent tags (property)', () => {
       fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 14 }), async (operations) => {
         const blobs = await MemoryBlobStore.open();
         stores.push(blobs);
-        const registry = new Registry({ db: new Db(':memory:'), blobs, limits: { maxEntries: 100, maxUnpackedSize: 1 << 20 } });
+        const registry = new Registry({ db: new SqliteIndex(':memory:'), blobs, limits: { maxEntries: 100, maxUnpackedSize: 1 << 20 } });
         const model = new Model();
         for (const op of operations) {
           model.apply(op);
           await run(registry, blobs, op);
-          expect(storedParents(registry)).toEqual(model.parents());
+          expect(await storedParents(registry)).toEqual(model.parents());
         }
       }),
       { numRuns: 60 },

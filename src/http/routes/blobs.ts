@@ -39,7 +39,7 @@ export function addBlobRoutes(router: IRouter, files: PackFileReads): void {
       throw new RegistryError('BLOB_NOT_FOUND', `${digest} is not a blob digest (sha256:<64 lower-case hex>)`, { name, digest });
     }
     // The index answers HEAD and conditional GETs; the archive is opened only for bytes to send.
-    const found = files.describeBlob(name, sha256);
+    const found = await files.describeBlob(name, sha256);
     res.setHeader('ETag', `"sha256:${sha256}"`);
     res.setHeader('Cache-Control', CACHE_CONTROL);
     setBlobHeaders(res, found.path, requestedType(req.query.type), found.size);

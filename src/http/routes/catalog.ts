@@ -12,14 +12,14 @@ export function addCatalogRoutes(router: IRouter, registry: Registry, externalUr
     res.json({} satisfies RootAnswer);
   });
 
-  router.get('/v1/_catalog', (req, res) => {
+  router.get('/v1/_catalog', async (req, res) => {
     const page = readPage(req);
-    const result = registry.catalog(page);
+    const result = await registry.catalog(page);
     setNextLink(req, res, page, result);
     res.json({ repositories: result.items } satisfies CatalogPage);
   });
 
-  router.get('/v1/packs', (req, res) => {
+  router.get('/v1/packs', async (req, res) => {
     const page = readPage(req);
     const filter = {
       nameContains: filterValue(req, 'name'),
@@ -30,12 +30,12 @@ export function addCatalogRoutes(router: IRouter, registry: Registry, externalUr
       addonSubType: filterValue(req, 'addonSubType'),
     };
     if (expandsVersions(req)) {
-      const result = registry.listPacksExpanded(filter, page, baseUrlOf(req, externalUrl));
+      const result = await registry.listPacksExpanded(filter, page, baseUrlOf(req, externalUrl));
       setNextLink(req, res, page, result);
       res.json({ packs: result.items } satisfies ExpandedPackList);
       return;
     }
-    const result = registry.listPacks(filter, page, baseUrlOf(req, externalUrl));
+    const result = await registry.listPacks(filter, page, baseUrlOf(req, externalUrl));
     setNextLink(req, res, page, result);
     res.json({ packs: result.items } satisfies PackList);
   });

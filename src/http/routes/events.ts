@@ -8,21 +8,21 @@ import { singleQueryValue } from '../query.js';
 
 /** The change feed (any reader) and the webhooks' dead letters (admins). */
 export function addEventRoutes(router: IRouter, registry: Registry): void {
-  router.get('/v1/events', (req, res) => {
+  router.get('/v1/events', async (req, res) => {
     const since = singleQueryValue(req, 'since', 'CURSOR_INVALID');
     const limit = feedLimit(singleQueryValue(req, 'limit', 'CURSOR_INVALID'));
-    res.json(registry.changes(since === '' ? undefined : since, limit) satisfies ChangePage);
+    res.json((await registry.changes(since === '' ? undefined : since, limit)) satisfies ChangePage);
   });
 
-  router.get('/v1/notifications/deadletters', requireAdmin, (req, res) => {
+  router.get('/v1/notifications/deadletters', requireAdmin, async (req, res) => {
     const page = readPage(req);
-    const result = registry.deadLetters(endpointOf(req), page);
+    const result = await registry.deadLetters(endpointOf(req), page);
     setNextLink(req, res, page, result);
     res.json({ deadLetters: result.items } satisfies DeadLetterPage);
   });
 
-  router.post('/v1/notifications/deadletters/retry', requireAdmin, (req, res) => {
-    res.json({ retried: registry.retryDeadLetters(endpointOf(req)) } satisfies DeadLetterRetry);
+  router.post('/v1/notifications/deadletters/retry', requireAdmin, async (req, res) => {
+    res.json({ retried: await registry.retryDeadLetters(endpointOf(req)) } satisfies DeadLetterRetry);
   });
 }
 

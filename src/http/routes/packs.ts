@@ -32,12 +32,12 @@ export function addPackRoutes(
     },
   );
 
-  router.get('/v1/packs/:name', (req, res) => {
-    res.json(registry.getPack(req.params.name, baseUrlOf(req, limits.externalUrl)));
+  router.get('/v1/packs/:name', async (req, res) => {
+    res.json(await registry.getPack(req.params.name, baseUrlOf(req, limits.externalUrl)));
   });
 
-  router.get('/v1/packs/:name/:ref', (req, res) => {
-    res.json(registry.getVersion(req.params.name, req.params.ref, baseUrlOf(req, limits.externalUrl)));
+  router.get('/v1/packs/:name/:ref', async (req, res) => {
+    res.json(await registry.getVersion(req.params.name, req.params.ref, baseUrlOf(req, limits.externalUrl)));
   });
 
   // Express answers HEAD with the GET handler and drops the body; the stream is then never opened.
@@ -57,7 +57,7 @@ export function addPackRoutes(
     const params = req.params as unknown as { name: string; ref: string; path: string[] };
     const path = params.path.join('/');
     if (req.method === 'HEAD') {
-      const { version, size } = files.describe(params.name, params.ref, path);
+      const { version, size } = await files.describe(params.name, params.ref, path);
       setFileHeaders(res, path, version.version, size);
       res.end();
       return;

@@ -8,8 +8,8 @@ import { readPage, setNextLink } from '../pagination.js';
 
 /** Tags and history: `tags` and `history` are reserved tag labels, so these paths never meet a `{ref}`. */
 export function addTagRoutes(router: IRouter, registry: Registry): void {
-  router.get('/v1/packs/:name/tags', (req, res) => {
-    const tags = registry.listTags(req.params.name);
+  router.get('/v1/packs/:name/tags', async (req, res) => {
+    const tags = await registry.listTags(req.params.name);
     res.json({ tags: tags.map(tagEntry) } satisfies TagList);
   });
 
@@ -30,9 +30,9 @@ export function addTagRoutes(router: IRouter, registry: Registry): void {
     res.status(204).end();
   });
 
-  router.get('/v1/packs/:name/history', (req, res) => {
+  router.get('/v1/packs/:name/history', async (req, res) => {
     const page = readPage(req);
-    const result = registry.history(req.params.name, page);
+    const result = await registry.history(req.params.name, page);
     setNextLink(req, res, page, result);
     res.json({ events: result.items } satisfies HistoryPage);
   });

@@ -50,15 +50,15 @@ export function addWebUi(app: IRouter, deps: WebUiDependencies): void {
   ui.get(`${ASSET_PREFIX}:file`, serveAsset);
   ui.use(isUiRequest, signInWithHtmlRefusal(deps.auth));
 
-  ui.get('/', (req, res) => {
+  ui.get('/', async (req, res) => {
     const filters = readListQuery(req);
-    const result = registry.listPacks(packFilter(filters), { limit: UI_PAGE_SIZE, last: filters.last ?? '' }, '');
-    sendHtml(req, res, 200, listPage(viewerOf(req), registry.packFacets(), filters, result));
+    const result = await registry.listPacks(packFilter(filters), { limit: UI_PAGE_SIZE, last: filters.last ?? '' }, '');
+    sendHtml(req, res, 200, listPage(viewerOf(req), await registry.packFacets(), filters, result));
   });
 
-  ui.get(LIST_FRAGMENT_PATH, (req, res) => {
+  ui.get(LIST_FRAGMENT_PATH, async (req, res) => {
     const filters = readListQuery(req);
-    const result = registry.listPacks(packFilter(filters), { limit: UI_PAGE_SIZE, last: filters.last ?? '' }, '');
+    const result = await registry.listPacks(packFilter(filters), { limit: UI_PAGE_SIZE, last: filters.last ?? '' }, '');
     sendHtml(req, res, 200, listResults(filters, result));
   });
 
@@ -81,7 +81,7 @@ export function addWebUi(app: IRouter, deps: WebUiDependencies): void {
     const { name, digest } = req.params as { name: string; digest: string };
     for (const [header, value] of FILE_RESPONSE_HEADERS) res.setHeader(header, value);
     const sha256 = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-    const found = sha256 === undefined ? undefined : files.describeBlob(name, sha256);
+    const found = sha256 === undefined ? undefined : await files.describeBlob(name, sha256);
     const type = found && packFileType(found.path).contentType;
     if (!sha256 || !type?.startsWith('image/')) throw new RegistryError('BLOB_NOT_FOUND', `pack ${name} has no logo ${digest}`, { name, digest });
     res.setHeader('ETag', `"sha256:${sha256}"`);
@@ -101,28 +101,28 @@ export function addWebUi(app: IRouter, deps: WebUiDependencies): void {
     await sendStream(res, file.body);
   });
 
-  ui.get('/packs/:name', (req, res) => {
+  ui.get('/packs/:name', async (req, res) => {
     const name = req.params.name as string;
     const events = singleQueryValue(req, 'events');
-    const pack = registry.getPack(name, '');
-    const history = registry.history(name, { limit: HISTORY_PAGE_SIZE, last: events ?? '' });
+    const pack = await registry.getPack(name, '');
+    const history = await registry.history(name, { limit: HISTORY_PAGE_SIZE, last: events ?? '' });
     sendHtml(req, res, 200, packPage(viewerOf(req), pack, history, events));
   });
 
   ui.get('/packs/:name/-/diff', async (req, res) => {
     const name = req.params.name as string;
-    const pack = registry.getPack(name, '');
+    const pack = await registry.getPack(name, '');
     const newestFirst = pack.versions.map((version) => version.version).reverse();
-    const from = registry.getVersion(name, singleQueryValue(req, 'from') ?? newestFirst[1] ?? newestFirst[0] ?? '', '');
-    const to = registry.getVersion(name, singleQueryValue(req, 'to') ?? newestFirst[0] ?? '', '');
+    const from = await registry.getVersion(name, singleQueryValue(req, 'from') ?? newestFirst[1] ?? newestFirst[0] ?? '', '');
+    const to = await registry.getVersion(name, singleQueryValue(req, 'to') ?? newestFirst[0] ?? '', '');
     const values = { from: await readText(files, from, 'values.yaml'), to: await readText(files, to, 'values.yaml') };
     sendHtml(req, res, 200, diffPage(viewerOf(req), { newestFirst, from, to }, values));
   });
 
   ui.get('/packs/:name/:ref', async (req, res) => {
     const { name, ref } = req.params as { name: string; ref: string };
-    const version = registry.getVersion(name, ref, '');
-    const tags = registry.listTags(name).filter((tag) => tag.version === version.version).map(tagEntry);
+    const version = await registry.getVersion(name, ref, '');
+    const tags = (await registry.listTags(name)).filter((tag) => tag.version === version.version).map(tagEntry);
     const readmePath = version.files.find((file) => /^readme\.md$/i.test(file.path))?.path;
     const readme = readmePath ? await readText(files, version, readmePath) : ({ state: 'absent' } as const);
     const values = await readText(files, version, 'values.yaml');

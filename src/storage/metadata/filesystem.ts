@@ -19,10 +19,10 @@ export class FilesystemMetadataStore implements MetadataStore {
     return storagePath(this.root, metadataKey(pack, key));
   }
 
-  sync(pack: string, key: string, build: () => unknown): Promise<void> {
+  sync(pack: string, key: string, build: () => unknown | Promise<unknown>): Promise<void> {
     const path = this.pathOf(pack, key);
     return this.queue.run(documentId(pack, key), async () => {
-      const document = build();
+      const document = await build();
       if (document === null || document === undefined) await this.removeFile(pack, path);
       else await writeAtomically(path, `${JSON.stringify(document, null, 2)}\n`);
     });

@@ -6,10 +6,10 @@ export class MemoryMetadataStore implements MetadataStore {
   private readonly documents = new Map<string, StoredMetadata>();
   private readonly queue = new KeyedQueue();
 
-  sync(pack: string, key: string, build: () => unknown): Promise<void> {
+  sync(pack: string, key: string, build: () => unknown | Promise<unknown>): Promise<void> {
     const id = documentId(pack, key);
     return this.queue.run(id, async () => {
-      const document = build();
+      const document = await build();
       if (document === null || document === undefined) this.documents.delete(id);
       else this.documents.set(id, { pack, key, document: structuredClone(document), size: 0 });
     });

@@ -18,10 +18,10 @@ export class S3MetadataStore implements MetadataStore {
 
   constructor(private readonly bucket: S3Bucket) {}
 
-  sync(pack: string, key: string, build: () => unknown): Promise<void> {
+  sync(pack: string, key: string, build: () => unknown | Promise<unknown>): Promise<void> {
     const objectKey = metadataKey(pack, key);
     return this.queue.run(documentId(pack, key), async () => {
-      const document = build();
+      const document = await build();
       if (document === null || document === undefined) await this.removeObject(objectKey);
       else {
         const body = `${JSON.stringify(document, null, 2)}\n`;

@@ -30,17 +30,17 @@ export interface MetadataKey {
  */
 export interface MetadataStore {
   /**
-   * Bring one version's document in line with `build()`: write what it returns, or remove the document
-   * when it returns null (or undefined). Calls for the same version run one after another and `build` runs
-   * only when it is that call's turn, so the last call always writes the newest state, whatever the disk's
-   * timing; calls for different versions run concurrently.
+   * Bring one version's document in line with `build()`: write what it returns (or resolves to: it may read
+   * the index), or remove the document when that is null (or undefined). Calls for the same version run one
+   * after another and `build` runs only when it is that call's turn, so the last call always writes the newest
+   * state, whatever the disk's timing; calls for different versions run concurrently.
    * - Atomic visibility: a reader sees the previous document or the new one, whole, never a part.
    * - Durable once the promise resolves.
    * - The document is stored as `build` returned it: changing the object afterwards changes nothing stored.
    * - A `build` or a write that fails rejects this call only; the next call for the version still runs.
    * Removing a document that does not exist succeeds.
    */
-  sync(pack: string, key: string, build: () => unknown): Promise<void>;
+  sync(pack: string, key: string, build: () => unknown | Promise<unknown>): Promise<void>;
   /**
    * Every document, read and parsed (for a reindex). A document that cannot be read or is not JSON is
    * yielded with `document: undefined` and an `error`, never thrown: one bad file must not stop a reindex.

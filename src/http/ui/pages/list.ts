@@ -1,5 +1,5 @@
 // `/`: the pack list — logo, names, latest version, layer, addon type, cloud types, last change — with filters
-// and a name search. The server filters and pages (Db.packsPage, by name, one page at a time); the script only
+// and a name search. The server filters and pages (the index's packsPage, by name, one page at a time); the script only
 // asks for `/ui/fragments/packs` as the visitor types and swaps the results in.
 import type { PackSummary } from '../../../api/index.js';
 import type { PackFacets, PageOf } from '../../../registry/registry.js';

@@ -1,145 +1,28 @@
 import Database from 'better-sqlite3';
-import type { ChartInfo, PackFile } from '../packs/types.js';
+import type { PackFile } from '../packs/types.js';
 import { MIGRATIONS } from './migrations.js';
+import type {
+  CarriedState,
+  DeliveryRecord,
+  DeliveryState,
+  DownloadRecord,
+  EventRecord,
+  FeedBounds,
+  FeedRecord,
+  IndexQueries,
+  NewDelivery,
+  NewVersion,
+  PackFacets,
+  PackFilter,
+  PackRecord,
+  PackTagRecord,
+  TagKind,
+  TagRecord,
+  VersionDetails,
+  VersionEntryRecord,
+  VersionRecord,
+} from './pack-index.js';
 import { ReadCache } from './read-cache.js';
-
-export interface VersionRecord {
-  id: number;
-  pack: string;
-  version: string;
-  normalizedVersion: string;
-  group: string | null;
-  contentDigest: string;
-  archiveDigest: string;
-  size: number;
-  pushedAt: string;
-  pushedBy: string;
-  message: string | null;
-  rootPrefix: string;
-  manifest: Record<string, unknown>;
-  files: PackFile[];
-  /** What the push read beside pack.json; `null` for versions pushed before the registry read it. */
-  details: VersionDetails | null;
-}
-
-/** presets.yaml and schema.yaml as written (`null` when the pack has none) and the charts' Chart.yaml facts. */
-export interface VersionDetails {
-  presets: string | null;
-  schema: string | null;
-  charts: ChartInfo[];
-}
-
-export type NewVersion = Omit<VersionRecord, 'id'>;
-
-export interface PackRecord {
-  name: string;
-  latestVersionId: number;
-  latestVersion: string;
-  displayName: string;
-  layer: string;
-  addonType: string | null;
-  cloudTypes: string[];
-  hasLogo: boolean;
-  updatedAt: string;
-}
-
-/** What a pack list shows of a version (no manifest, no file list): see `versionEntriesOfPacks`. */
-export type VersionEntryRecord = Pick<VersionRecord, 'id' | 'pack' | 'version' | 'normalizedVersion' | 'contentDigest' | 'size' | 'pushedAt' | 'pushedBy'>;
-
-export type TagKind = 'version' | 'user' | 'parent';
-
-export interface TagRecord {
-  tag: string;
-  versionId: number;
-  version: string;
-  kind: TagKind;
-}
-
-/** A tag with the pack it belongs to, as `tagsOfPacks` reads several packs' tags at once. */
-export interface PackTagRecord extends TagRecord {
-  pack: string;
-}
-
-export type EventAction = 'push' | 'force-push' | 'tag-add' | 'tag-delete' | 'delete';
-
-export interface EventRecord {
-  id: number;
-  pack: string;
-  at: string;
-  user: string;
-  action: EventAction;
-  version: string | null;
-  tag: string | null;
-  digest: string | null;
-  message: string | null;
-}
-
-/** One entry of the change feed (`GET /v1/events`): what changed, in the order it was committed. */
-export interface FeedRecord {
-  id: number;
-  at: string;
-  action: EventAction;
-  pack: string;
-  version: string | null;
-  tag: string | null;
-  digest: string | null;
-  user: string;
-  message: string | null;
-}
-
-/** Where the feed stands: its name, the newest id given, and the highest id that may have been pruned. */
-export interface FeedBounds {
-  epoch: string;
-  lastId: number;
-  prunedThrough: number;
-}
-
-export type DeliveryState = 'pending' | 'dead';
-
-/** A webhook delivery of one event to one endpoint (the outbox). */
-export interface DeliveryRecord {
-  id: number;
-  endpoint: string;
-  eventId: number;
-  deliveryId: string;
-  body: string;
-  state: DeliveryState;
-  attempts: number;
-  /** Epoch milliseconds: not tried again before. */
-  nextAttempt: number;
-  lastError: string | null;
-  createdAt: string;
-  deadAt: string | null;
-}
-
-export type NewDelivery = Pick<DeliveryRecord, 'endpoint' | 'eventId' | 'deliveryId' | 'body' | 'createdAt' | 'nextAttempt'>;
-
-/** Pulls of one version, as flushed from memory (see registry/downloads.ts). */
-export interface DownloadRecord {
-  pack: string;
-  normalizedVersion: string;
-  count: number;
-  lastPulledAt: string;
-}
-
-/** The values the pack list can be filtered by, for the web UI's filter choices (see `packFacets`). */
-export interface PackFacets {
-  layers: readonly string[];
-  cloudTypes: readonly string[];
-  addonTypes: readonly string[];
-  groups: readonly string[];
-}
-
-export interface PackFilter {
-  nameContains?: string;
-  layer?: string;
-  cloudType?: string;
-  addonType?: string;
-  /** Packs with at least one version in this group (pack.json `group`, trimmed). */
-  group?: string;
-  /** pack.json `addonSubType` of the pack's latest version. */
-  addonSubType?: string;
-}
 
 interface VersionRow {
   id: number;
@@ -187,12 +70,17 @@ const EXPANSION_CACHE_ENTRIES = 16;
 const VERSION_COLUMNS = `id, pack, version, normalized_version, grp, content_digest, archive_digest, size, pushed_at,
   pushed_by, message, root_prefix, manifest, files, details`;
 
+/** IndexQueries as better-sqlite3 answers them: the same queries, each answer returned at once. */
+type SynchronousQueries = {
+  [Name in keyof IndexQueries]: (...args: Parameters<IndexQueries[Name]>) => Awaited<ReturnType<IndexQueries[Name]>>;
+};
+
 /**
- * The SQLite index: packs, versions, tags and history. It is the one owner of the connection and of every
- * statement. better-sqlite3 is synchronous, so a `transaction()` runs without any other request's writes
- * interleaving — which is what makes check-then-insert safe against racing pushes within one process.
+ * The SQLite index's connection and every statement, synchronous as better-sqlite3 is: each call runs to its
+ * end before any other JavaScript does. SqliteIndex (sqlite.ts) is its one user: it makes these calls the
+ * asynchronous PackIndex, and decides when each may run (never beside an open transaction but its own).
  */
-export class Db {
+export class SqliteStatements implements SynchronousQueries {
   private readonly sqlite: Database.Database;
   private readonly statements;
   /**
@@ -294,17 +182,28 @@ export class Db {
     };
   }
 
-  /** Run `work` as one SQLite transaction: everything in it becomes visible together, or nothing does. */
-  transaction<T>(work: () => T): T {
-    try {
-      return this.sqlite.transaction(work).immediate();
-    } finally {
-      this.changed();
-    }
+  /**
+   * BEGIN IMMEDIATE: takes the write lock now, so a transaction never fails half-way because another
+   * connection (a reindex's) wrote first. COMMIT and ROLLBACK are SqliteIndex's to call, across its awaits.
+   */
+  begin(): void {
+    this.sqlite.exec('BEGIN IMMEDIATE');
   }
 
-  /** Every write forgets the cached reads: any of them may now be stale. */
-  private changed(): void {
+  commit(): void {
+    this.sqlite.exec('COMMIT');
+  }
+
+  /** Undo the open transaction; none is open when SQLite already rolled it back itself (some errors do). */
+  rollback(): void {
+    if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+  }
+
+  /**
+   * Every write forgets the cached reads: any of them may now be stale. So does the end of a transaction: a
+   * read inside it may have remembered rows that were then rolled back.
+   */
+  changed(): void {
     this.facets = undefined;
     this.rows.clear();
     this.lists.clear();
@@ -667,7 +566,7 @@ export class Db {
    * the download counts — from the index being replaced into this rebuilt one, so cursors and pending
    * deliveries survive. Call on the new index before anything else writes its feed.
    */
-  copyDurableStateFrom(source: Db): { feed: number; deliveries: number; downloads: number } {
+  copyDurableStateFrom(source: SqliteStatements): CarriedState {
     const feed = source.sqlite.prepare('SELECT * FROM feed ORDER BY id').all() as Record<string, unknown>[];
     const outbox = source.sqlite.prepare('SELECT * FROM outbox ORDER BY id').all() as Record<string, unknown>[];
     const downloads = source.sqlite.prepare('SELECT * FROM downloads').all() as Record<string, unknown>[];
