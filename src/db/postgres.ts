@@ -80,8 +80,9 @@ const types = {
 /**
  * Whether `error` means the index cannot be reached or lost its connection (the HTTP layer answers 503 and the
  * next request tries again), as opposed to a refusal of the query itself: refused or reset connections, a
- * server shutting down or starting (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now), the
- * connection exception class 08, and pg's own errors for a connection that ended or never came up in time.
+ * server shutting down or starting (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now) or
+ * taking no more connections (53300), the connection exception class 08, and pg's own errors for a connection
+ * that ended or never came up in time.
  */
 export function isIndexUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -95,7 +96,7 @@ export function isIndexUnavailable(error: unknown): boolean {
 }
 
 const UNREACHABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-const UNAVAILABLE_SERVER_CODES = new Set(['57P01', '57P02', '57P03']);
+const UNAVAILABLE_SERVER_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
 const LOST_CONNECTION_MESSAGES = [
   'Connection terminated unexpectedly',
   'Connection terminated due to connection timeout',
