@@ -42,7 +42,6 @@ import type {
   VersionEntryRecord,
   VersionRecord,
 } from './pack-index.js';
-import type { VersionDetails } from './db.js';
 import type { PackFile } from '../packs/types.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 
@@ -673,7 +672,7 @@ function toVersion(row: VersionRow | undefined): VersionRecord | undefined {
   if (!row) return undefined;
   let manifest: Record<string, unknown> | undefined;
   let files: PackFile[] | undefined;
-  let details: VersionDetails | null | undefined;
+  let details: VersionRecord['details'] | undefined;
   const { manifest: manifestText, files: filesText, details: detailsText, ...columns } = row;
   return {
     ...columns,
@@ -685,7 +684,7 @@ function toVersion(row: VersionRow | undefined): VersionRecord | undefined {
       return (files ??= JSON.parse(filesText) as PackFile[]);
     },
     get details() {
-      if (details === undefined) details = detailsText === null ? null : (JSON.parse(detailsText) as VersionDetails);
+      if (details === undefined) details = detailsText === null ? null : (JSON.parse(detailsText) as VersionRecord['details']);
       return details;
     },
   };
