@@ -1,9 +1,11 @@
-// The PostgreSQL index: the PackIndex of db.ts's SQLite index, on a database several replicas share. Every query
-// answers what db.ts's answers (the same rows, order, paging and refusals; test/helpers/pack-index-conformance.ts
-// holds both to it), in PostgreSQL's dialect over the schema of postgres-migrations.ts.
+// The PostgreSQL index: the PackIndex of the SQLite driver, on a database several replicas share. Every query
+// answers what the SQLite driver's answers (the same rows, order, paging and refusals;
+// test/helpers/pack-index-conformance.ts holds both to it), in PostgreSQL's dialect over the schema of
+// postgres-migrations.ts.
 //
-// No read cache yet: db.ts may forget its cached answers on its own writes because it is the only writer, but
-// here another replica writes too, so a cache needs cross-replica invalidation first (a later step of issue 16).
+// No read cache yet: the SQLite driver may forget its cached answers on its own writes because it is the only
+// writer, but here another replica writes too, so a cache needs cross-replica invalidation first (a later step
+// of issue 16).
 //
 // Transactions and scopes. `transaction(scope, work)` takes a pooled connection, BEGINs (READ COMMITTED: each
 // statement after the lock sees everything committed before it was granted, which a REPEATABLE READ snapshot
@@ -59,7 +61,10 @@ const MIGRATION_LOCK = 1;
 const FEED_LOCK = 2;
 const PACK_SCOPE_CLASS = LOCK_CLASS + 1;
 
-/** A connection lost or refused: the caller cannot tell whether the database is gone for good, so it waits. */
+/**
+ * How long opening a connection may take before the query fails (an outage, see isIndexUnavailable): a server
+ * whose packets are dropped would otherwise hold every request for the system's TCP timeout, minutes.
+ */
 const CONNECT_TIMEOUT_MS = 10_000;
 
 const INT8_OID = 20;
@@ -146,7 +151,7 @@ export class DuplicateVersionError extends Error {
  */
 class PostgresQueries implements IndexQueries {
   constructor(
-    protected readonly db: Queryable,
+    private readonly db: Queryable,
     private readonly atomically: <T>(work: (db: Queryable) => Promise<T>) => Promise<T>,
   ) {}
 
@@ -414,7 +419,7 @@ class PostgresQueries implements IndexQueries {
     ]);
   }
 
-  /** Drop entries older than `before`, always keeping the newest (see db.ts). */
+  /** Drop entries older than `before`, always keeping the newest (it carries the highest id given), as SQLite's does. */
   pruneFeed(before: string): Promise<number> {
     return this.atomically(async (db) => {
       const newest = (await db.query<{ id: number | null }>('SELECT max(id) AS id FROM feed WHERE at < $1 AND id < (SELECT max(id) FROM feed)', [before]))
@@ -470,7 +475,8 @@ class PostgresQueries implements IndexQueries {
   }
 
   /**
-   * One upsert per entry in one transaction, each only for a version that is still the one counted (see db.ts).
+   * One upsert per entry in one transaction, each only for a version that is still the one counted (a version
+   * deleted, or deleted and pushed again under a new id, since its pulls were counted gets no row back).
    * In key order, so two replicas flushing the same versions take the rows' locks in the same order and never
    * deadlock.
    */
@@ -676,7 +682,8 @@ function toVersion(row: VersionRow | undefined): VersionRecord | undefined {
   const { manifest: manifestText, files: filesText, details: detailsText, ...columns } = row;
   return {
     ...columns,
-    // Parsed on first use, as db.ts does: a download resolves a version on every request but never reads these.
+    // Parsed on first use, as the SQLite driver does: a download resolves a version on every request but never
+    // reads these.
     get manifest() {
       return (manifest ??= JSON.parse(manifestText) as Record<string, unknown>);
     },

@@ -1,4 +1,4 @@
-// The PackIndex contract (src/db/pack-index.ts) as tests, pinned to what the SQLite index (db.ts) answers: every
+// The PackIndex contract (src/db/pack-index.ts) as tests, pinned to what the SQLite index answers: every
 // driver runs this one suite, as the storage drivers share test/storage/*-suite.ts. A driver's file calls
 //
 //   describeIndexConformance('PostgresIndex', async () => PostgresIndex.open({ dsn: await server.createDatabase(), poolSize: 4 }));
