@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { whenDone } from './cleanup.js';
-import { freePort } from './moto.js';
+import { freePort } from './process.js';
 import { postgres } from './real-components.js';
 
 export interface PostgresServer {
