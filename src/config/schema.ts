@@ -24,6 +24,11 @@ export interface RegistryConfig {
         readOnly: boolean;
       }
     | { kind: 'inmemory'; readOnly: boolean };
+  /**
+   * Where the index lives: SQLite (`index.db` in the storage's local folder, one process), or a PostgreSQL
+   * database that several replicas share.
+   */
+  index: { driver: 'sqlite' } | { driver: 'postgres'; postgres: PostgresIndexConfig };
   http: {
     /** `undefined` means every interface (`addr: :5000`). */
     host: string | undefined;
@@ -105,6 +110,12 @@ export interface RetentionRuleConfig {
   keepWithinMs?: number;
   keepTagged: boolean;
   keepPulledWithinMs?: number;
+}
+
+/** `index.postgres`: the database's URL (with its credentials) and the connections each replica opens at most. */
+export interface PostgresIndexConfig {
+  dsn: string;
+  poolSize: number;
 }
 
 /** `storage.s3`, resolved: the endpoint built, the prefix trimmed, the key pair checked (see storage/s3/client.ts). */
@@ -527,6 +538,41 @@ function s3StorageConfig(raw: RawS3Storage): S3StorageConfig {
   };
 }
 
+/** pg's own default: enough for a replica's concurrent requests, few enough for several replicas on one server. */
+const DEFAULT_POSTGRES_POOL_SIZE = 10;
+
+/**
+ * `index.postgres.dsn`: a `postgres://` or `postgresql://` URL. The message never repeats the value: it holds
+ * the database password.
+ */
+const postgresDsn = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected a URL like "postgres://user:password@host:5432/database" (the value is not shown: it may hold a password)' },
+);
+
+const rawIndex = section({
+  driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  postgres: section({
+    dsn: postgresDsn.optional(),
+    poolsize: positiveInteger.default(DEFAULT_POSTGRES_POOL_SIZE),
+  }).optional(),
+}).superRefine((index, ctx) => {
+  if (index.driver === 'postgres' && index.postgres?.dsn === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['postgres', 'dsn'], message: 'required with index.driver: postgres' });
+  }
+  // Replicas each silently on an index of their own would accept pushes the others never see.
+  if (index.driver === 'sqlite' && index.postgres !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['postgres'], message: 'set, but index.driver is sqlite: set index.driver: postgres (REGISTRY_INDEX_DRIVER=postgres), or remove index.postgres' });
+  }
+});
+
 /**
  * `notifications.endpoints[]`: Distribution's keys (name, url, headers, timeout, threshold, backoff, disabled),
  * plus `maxbackoff` (the cap of the doubling backoff) and `secret` (signs each body with HMAC-SHA256).
@@ -605,6 +651,7 @@ export const rawConfigSchema = section({
     inmemory: section({}).optional(),
     maintenance: section({ readonly: section({ enabled: z.boolean().default(false) }) }),
   }),
+  index: rawIndex,
   http: section({
     addr: listenAddress.prefault(':5000'),
     draintimeout: duration.prefault('30s'),
@@ -726,6 +773,7 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
         : raw.storage.s3 !== undefined
           ? { kind: 's3', rootDirectory: absolute(raw.storage.s3.localdirectory), s3: s3StorageConfig(raw.storage.s3), readOnly }
           : { kind: 'filesystem', rootDirectory: absolute(filesystem.rootdirectory), readOnly },
+    index: indexConfig(raw.index),
     http: {
       host: raw.http.addr.host,
       port: raw.http.addr.port,
@@ -792,6 +840,13 @@ export function normaliseConfig(raw: RawConfig, cwd: string): RegistryConfig {
     changeFeed: { maxAgeMs: raw.changefeed.maxage },
     retention: { scheduleMs: raw.retention.schedule || undefined, rules: retentionRules(raw.retention) },
   };
+}
+
+/** Validation has refused a postgres driver without a dsn, so it is present here. */
+function indexConfig(raw: RawConfig['index']): RegistryConfig['index'] {
+  const postgres = raw.postgres;
+  if (raw.driver === 'postgres' && postgres?.dsn !== undefined) return { driver: 'postgres', postgres: { dsn: postgres.dsn, poolSize: postgres.poolsize } };
+  return { driver: 'sqlite' };
 }
 
 type RawRetentionKeys = { keeplast?: number | undefined; keepwithin?: number | undefined; keeptagged?: boolean | undefined; keeppulledwithin?: number | undefined };

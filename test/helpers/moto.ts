@@ -3,11 +3,10 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Settings } from '../../src/storage/s3/client.js';
 import { motoServer } from './real-components.js';
-import { killGroup, spawnInGroup } from './process.js';
+import { freePort, killGroup, spawnInGroup } from './process.js';
 
 /** moto takes any key pair unless told to check them (see startMoto's `enforceCredentials`). */
 export const MOTO_CREDENTIALS = { accessKeyId: 'pack-registry-test', secretAccessKey: 'pack-registry-test-secret' };
@@ -17,15 +16,6 @@ export interface MotoServer {
   port: number;
   /** SIGKILL the server: S3 is gone (and, moto being in memory, so is everything it stored). */
   kill(): void;
-}
-
-/** A port nobody listens on right now (the OS's choice), for a program that cannot be told to pick one itself. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Resolves once something answers HTTP on the port. */

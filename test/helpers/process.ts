@@ -1,5 +1,6 @@
 // Run the real command-line programs as child processes, the way a user does.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { whenDone } from './cleanup.js';
 
@@ -16,6 +17,15 @@ export function spawnInGroup(command: string, args: string[], options: SpawnOpti
   const child = spawn(command, args, { ...options, detached: true });
   whenDone(() => killGroup(child));
   return child;
+}
+
+/** A port nobody listens on right now (the OS's choice), for a program that cannot be told to pick one itself. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** SIGKILL to every process in the child's group, if any is left. */

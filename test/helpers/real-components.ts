@@ -1,17 +1,18 @@
-// Where the real components of the extra tiers are: Debian's chromium (test/browser) and moto's S3 server
-// (test/s3). The tests start their own instance of each on loopback; this file only finds the programs.
+// Where the real components of the extra tiers are: Debian's chromium (test/browser), moto's S3 server
+// (test/s3) and Debian's PostgreSQL server programs (test/postgres). The tests start their own instance of each
+// on loopback; this file only finds the programs.
 //
 // A fresh clone on a machine without them still passes `npm test`: the tier reports itself skipped, with the
 // reason in its describe title. CI must not silently lose a tier, so .ci/run installs the programs
 // (scripts/install-test-tools.sh) and sets PACK_REGISTRY_REQUIRE_COMPONENTS=1, under which a missing program
 // fails the tier instead.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export const REQUIRE_COMPONENTS_ENV = 'PACK_REGISTRY_REQUIRE_COMPONENTS';
 
 export interface Component {
-  /** What the tier needs, for messages: `chromium`, `moto_server`. */
+  /** What the tier needs, for messages: `chromium`, `moto_server`, `PostgreSQL server (initdb, postgres)`. */
   name: string;
   /** The program (or folder of programs) when found. */
   path: string | undefined;
@@ -44,6 +45,27 @@ export function motoServer(): Component {
   const configured = process.env.MOTO_SERVER_PATH;
   const path = configured ? (existsSync(configured) ? configured : undefined) : onPath('moto_server');
   return component('moto_server', path, 'pip install "moto[server]"');
+}
+
+const DEBIAN_POSTGRESQL = '/usr/lib/postgresql';
+
+/**
+ * Debian's PostgreSQL server programs (`apt-get install postgresql`), off the PATH in /usr/lib/postgresql/<major>/bin:
+ * the folder of the newest major that has both initdb and postgres, or POSTGRES_BIN_DIR.
+ */
+export function postgres(): Component {
+  const hasPrograms = (dir: string) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'));
+  const configured = process.env.POSTGRES_BIN_DIR;
+  let path: string | undefined;
+  if (configured) {
+    path = hasPrograms(configured) ? configured : undefined;
+  } else if (existsSync(DEBIAN_POSTGRESQL)) {
+    const newest = readdirSync(DEBIAN_POSTGRESQL)
+      .filter((major) => /^\d+$/.test(major) && hasPrograms(join(DEBIAN_POSTGRESQL, major, 'bin')))
+      .sort((a, b) => Number(b) - Number(a))[0];
+    path = newest === undefined ? undefined : join(DEBIAN_POSTGRESQL, newest, 'bin');
+  }
+  return component('PostgreSQL server (initdb, postgres)', path, 'apt-get install postgresql');
 }
 
 /**

@@ -5,6 +5,7 @@ import { load, writeConfigFile } from './support.js';
 const contractDefaults: RegistryConfig = {
   log: { level: 'info', formatter: 'json' },
   storage: { kind: 'filesystem', rootDirectory: '/srv/registry/storage', readOnly: false },
+  index: { driver: 'sqlite' },
   http: {
     host: undefined,
     port: 5000,
