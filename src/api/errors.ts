@@ -51,6 +51,10 @@ export const ERROR_CATALOGUE = {
     status: 503,
     meaning: 'the storage (the S3 bucket) cannot be reached or does not answer in time; nothing was changed, retry after Retry-After',
   },
+  INDEX_UNAVAILABLE: {
+    status: 503,
+    meaning: 'the index (the PostgreSQL database) cannot be reached or lost its connection; nothing was changed (unless the connection was lost during the commit itself: a retried push then answers 409 PACK_EXISTS), retry after Retry-After',
+  },
   NOT_FOUND: { status: 404, meaning: 'no such endpoint' },
   BODY_INVALID: { status: 400, meaning: 'the request body could not be read (malformed JSON, a malformed multipart form, a body cut short)' },
   INTERNAL: { status: 500, meaning: 'an unexpected server failure; the server log has the details' },

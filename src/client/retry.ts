@@ -1,5 +1,5 @@
 // When packctl sends an upload again: only when the registry said "not now" (`503 TOO_MANY_UPLOADS`, or
-// `503 STORAGE_UNAVAILABLE`: its bucket is away and nothing was stored) or the connection was cut before any
+// `503 STORAGE_UNAVAILABLE` / `INDEX_UNAVAILABLE`: its bucket or its database is away) or the connection was cut before any
 // byte of an answer came. Nothing else is retried — a 4xx, `503 READ_ONLY` or any
 // other 5xx means the same upload would meet the same answer, or that the registry may have acted on it.
 // The waits honour `Retry-After`, else back off exponentially; at most 5 retries, none starting later than 60 s
@@ -36,7 +36,7 @@ export interface RetryOptions {
 }
 
 /** The registry's "not now" answers: nothing of the upload was kept, and it says when to ask again. */
-const NOT_NOW_CODES: ReadonlySet<string> = new Set(['TOO_MANY_UPLOADS', 'STORAGE_UNAVAILABLE']);
+const NOT_NOW_CODES: ReadonlySet<string> = new Set(['TOO_MANY_UPLOADS', 'STORAGE_UNAVAILABLE', 'INDEX_UNAVAILABLE']);
 
 /** The connection failures that prove nothing was answered and that sending again is the cure. */
 const CUT_CONNECTION_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);

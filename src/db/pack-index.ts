@@ -207,6 +207,12 @@ export interface IndexQueries {
   statistics(): Promise<{ packs: number; versions: number; blobs: number; blobBytes: number }>;
   versionCount(): Promise<number>;
   versionKeys(): Promise<{ id: number; pack: string; normalizedVersion: string }[]>;
+  /**
+   * Remove every pack, version, tag and history event, for a reindex in place: the change feed, the webhook
+   * outbox and the download counts stay (the storage does not hold them). Meant inside a transaction whose
+   * work then restores the versions from the storage.
+   */
+  clearCatalog(): Promise<void>;
 }
 
 export interface PackIndex extends IndexQueries {
@@ -218,6 +224,12 @@ export interface PackIndex extends IndexQueries {
    * check-then-write inside `work` (the overwrite rule, the parent tags) holds when it commits.
    */
   transaction<T>(scope: string, work: (tx: IndexQueries) => Promise<T>): Promise<T>;
+  /**
+   * Become the one process of those sharing this index that runs the work only one may run at a time (webhook
+   * deliveries, which must leave in order and once; scheduled retention), or undefined when another holds it.
+   * One process alone on its index (SQLite) always leads.
+   */
+  tryLead(): Promise<Leadership | undefined>;
   /** Throws when the database cannot answer (`/health`). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -237,4 +249,24 @@ export interface CarriedState {
  */
 export interface RebuiltIndex<Source extends PackIndex> extends PackIndex {
   copyDurableStateFrom(source: Source): Promise<CarriedState>;
+}
+
+/**
+ * The index cannot be reached now (PostgreSQL refuses connections, restarts, or lost the connection mid-query):
+ * 503 INDEX_UNAVAILABLE with Retry-After. Nothing the request asked for was committed; the next request tries
+ * again on a new connection, so the registry recovers by itself when the database is back.
+ */
+export class IndexUnavailableError extends Error {
+  readonly retryAfterSeconds = 5;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IndexUnavailableError';
+  }
+}
+
+/** Held until released, or lost (the database dropped the session that held it: another replica may lead now). */
+export interface Leadership {
+  /** Resolves when the leadership is lost; never, for an index no other process shares. */
+  readonly lost: Promise<void>;
+  release(): Promise<void>;
 }

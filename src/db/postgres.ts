@@ -32,6 +32,7 @@ import type {
   FeedBounds,
   FeedRecord,
   IndexQueries,
+  Leadership,
   NewDelivery,
   NewVersion,
   PackFacets,
@@ -46,6 +47,7 @@ import type {
 } from './pack-index.js';
 import type { PackFile } from '../packs/types.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+import { IndexUnavailableError } from './pack-index.js';
 
 export interface PostgresIndexOptions {
   /** `postgres://user:password@host:port/database` (libpq's URI form, as `pg` reads it). */
@@ -59,6 +61,7 @@ const LOCK_CLASS = 0x70726567; // "preg"
 const REGISTRY_LOCK = 0;
 const MIGRATION_LOCK = 1;
 const FEED_LOCK = 2;
+const LEADER_LOCK = 3;
 const PACK_SCOPE_CLASS = LOCK_CLASS + 1;
 
 /**
@@ -537,6 +540,14 @@ class PostgresQueries implements IndexQueries {
   versionKeys(): Promise<{ id: number; pack: string; normalizedVersion: string }[]> {
     return this.rows('SELECT id, pack, normalized_version AS "normalizedVersion" FROM versions ORDER BY id');
   }
+
+  /** DELETE, not TRUNCATE: TRUNCATE would lock the tables against the other replicas' readers until the commit. */
+  async clearCatalog(): Promise<void> {
+    // Tags go with their versions (ON DELETE CASCADE).
+    await this.atomically(async (db) => {
+      for (const table of ['events', 'versions', 'packs']) await db.query(`DELETE FROM ${table}`);
+    });
+  }
 }
 
 /** The PackIndex on PostgreSQL: a pool of connections to one database, migrated when opened. */
@@ -544,8 +555,14 @@ export class PostgresIndex extends PostgresQueries implements PackIndex {
   readonly driver = 'postgres' as const;
   private closed = false;
 
-  private constructor(private readonly pool: pg.Pool) {
-    super(pool, (work) => inTransaction(pool, work));
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PostgresIndexOptions,
+  ) {
+    super(
+      { query: (text, values) => pool.query(text, values).catch(rethrowAsUnavailable) },
+      (work) => inTransaction(pool, work),
+    );
   }
 
   /** Connect and bring the schema up to date (once, whichever replica gets there first). */
@@ -560,15 +577,38 @@ export class PostgresIndex extends PostgresQueries implements PackIndex {
       await pool.end();
       throw error;
     }
-    return new PostgresIndex(pool);
+    return new PostgresIndex(pool, options);
   }
 
   async transaction<T>(scope: string, work: (tx: IndexQueries) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, (db) => work(new PostgresQueries(db, (inner) => inner(db))), scopeLocks(scope));
   }
 
+  /**
+   * A session advisory lock on a connection of its own, outside the pool: held as long as that session lives.
+   * PostgreSQL releases it when the session ends, however it ends (the replica killed, the server restarted),
+   * and TCP keepalive notices a peer that vanished; `lost` then resolves, and another replica can take it.
+   */
+  async tryLead(): Promise<Leadership | undefined> {
+    const client = new pg.Client({ connectionString: this.options.dsn, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, types });
+    let markLost!: () => void;
+    const lost = new Promise<void>((resolve) => (markLost = resolve));
+    client.on('error', () => markLost());
+    client.on('end', () => markLost());
+    try {
+      await client.connect();
+      const held = (await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS held', [LOCK_CLASS, LEADER_LOCK])).rows[0]?.held;
+      if (held) return { lost, release: () => client.end().catch(() => {}) };
+    } catch (error) {
+      await client.end().catch(() => {});
+      rethrowAsUnavailable(error);
+    }
+    await client.end().catch(() => {});
+    return undefined;
+  }
+
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.pool.query('SELECT 1').catch(rethrowAsUnavailable);
   }
 
   async close(): Promise<void> {
@@ -591,6 +631,16 @@ function scopeLocks(scope: string): string {
  * the transaction, its connection refuses the `work`'s leftover queries instead of running them in another's.
  */
 async function inTransaction<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, locks = ''): Promise<T> {
+  return transactionOnce(pool, work, locks).catch(rethrowAsUnavailable);
+}
+
+/** An outage (isIndexUnavailable) as IndexUnavailableError, which the HTTP layer answers 503; anything else as it is. */
+function rethrowAsUnavailable(error: unknown): never {
+  if (error instanceof IndexUnavailableError || !isIndexUnavailable(error)) throw error;
+  throw new IndexUnavailableError((error as Error).message || 'the database did not answer', { cause: error });
+}
+
+async function transactionOnce<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, locks: string): Promise<T> {
   const client = await pool.connect();
   let over = false;
   const db: Queryable = {

@@ -626,6 +626,12 @@ export class SqliteStatements implements SynchronousQueries {
     return (this.maintenanceStatement('SELECT count(*) AS n FROM versions').get() as { n: number }).n;
   }
 
+  clearCatalog(): void {
+    // Tags go with their versions (ON DELETE CASCADE).
+    for (const table of ['events', 'versions', 'packs']) this.maintenanceStatement(`DELETE FROM ${table}`).run();
+    this.changed();
+  }
+
   /** Every version's identity, for checking that each has its metadata document. */
   versionKeys(): { id: number; pack: string; normalizedVersion: string }[] {
     return this.maintenanceStatement('SELECT id, pack, normalized_version AS normalizedVersion FROM versions ORDER BY id').all() as {

@@ -17,6 +17,7 @@ import type {
   FeedBounds,
   FeedRecord,
   IndexQueries,
+  Leadership,
   NewDelivery,
   NewVersion,
   PackFacets,
@@ -248,6 +249,10 @@ abstract class SqliteQueries implements IndexQueries {
     return this.run(() => this.statements.versionCount());
   }
 
+  clearCatalog(): Promise<void> {
+    return this.run(() => this.statements.clearCatalog());
+  }
+
   versionKeys(): Promise<{ id: number; pack: string; normalizedVersion: string }[]> {
     return this.run(() => this.statements.versionKeys());
   }
@@ -311,6 +316,11 @@ export class SqliteIndex extends SqliteQueries implements RebuiltIndex<SqliteInd
 
   ping(): Promise<void> {
     return this.run(() => this.statements.ping());
+  }
+
+  /** Nothing else uses this index (the storage lock keeps other servers out): it always leads. */
+  async tryLead(): Promise<Leadership> {
+    return { lost: new Promise<void>(() => {}), release: async () => {} };
   }
 
   /** After the transactions already asked for have ended. */

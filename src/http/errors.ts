@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import multer from 'multer';
 import { ERROR_CATALOGUE, type ErrorBody } from '../api/index.js';
-import { RegistryError, StorageUnavailableError } from '../registry/errors.js';
+import { IndexUnavailableError, RegistryError, StorageUnavailableError } from '../registry/errors.js';
 import { UploadTooLargeError } from '../registry/registry.js';
 import type { ErrorMiddleware } from './middleware.js';
 
@@ -21,8 +21,8 @@ export function sendError(res: ServerResponse, error: RegistryError): void {
   const body: ErrorBody = { errors: error.entries() };
   const json = JSON.stringify(body);
   for (const name of BODY_HEADERS) res.removeHeader(name);
-  // The storage is expected back: tell clients (and packctl's retry) when to ask again.
-  if (error.code === 'STORAGE_UNAVAILABLE') res.setHeader('Retry-After', String(error.detail.retryAfter ?? STORAGE_RETRY_AFTER_SECONDS));
+  // The storage or the index is expected back: tell clients (and packctl's retry) when to ask again.
+  if (error.code === 'STORAGE_UNAVAILABLE' || error.code === 'INDEX_UNAVAILABLE') res.setHeader('Retry-After', String(error.detail.retryAfter ?? STORAGE_RETRY_AFTER_SECONDS));
   res.statusCode = ERROR_CATALOGUE[error.code].status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', String(Buffer.byteLength(json)));
@@ -51,6 +51,11 @@ export function toRegistryError(error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
   if (error instanceof StorageUnavailableError) {
     return new RegistryError('STORAGE_UNAVAILABLE', `the registry's storage cannot be reached now: ${error.message}; nothing was changed, retry later`, {
+      retryAfter: error.retryAfterSeconds,
+    });
+  }
+  if (error instanceof IndexUnavailableError) {
+    return new RegistryError('INDEX_UNAVAILABLE', `the registry's index cannot be reached now: ${error.message}; nothing was changed, retry later`, {
       retryAfter: error.retryAfterSeconds,
     });
   }

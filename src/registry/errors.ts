@@ -26,3 +26,9 @@ export class RegistryError extends Error {
  * Retry-After. Thrown by the storage drivers; re-exported here so the HTTP layer meets it through registry/.
  */
 export { StorageUnavailableError } from '../storage/blobs/store.js';
+
+/**
+ * The index cannot be reached now (a PostgreSQL index that is restarting or unreachable): 503
+ * INDEX_UNAVAILABLE with Retry-After. Thrown by the index drivers; re-exported for the HTTP layer likewise.
+ */
+export { IndexUnavailableError } from '../db/pack-index.js';

@@ -578,6 +578,29 @@ export function describeIndexConformance(name: string, open: () => Promise<PackI
         ]);
       });
 
+      it('clears packs, versions, tags and history for a reindex in place, and keeps the feed, the outbox and the download counts', async () => {
+        const index = await fresh();
+        const id = await pushed(index, newVersion('a', '1.0.0'));
+        await index.transaction('a', async (tx) => {
+          await tx.setTag('a', 'stable', id, 'user');
+          await tx.addEvent(event('a', '2026-11-01T00:00:00.000Z', 'push', '1.0.0'));
+          const feedId = await tx.addFeedEvent(feedEvent('a', '2026-11-01T00:00:00.000Z'));
+          await tx.addDelivery({ endpoint: 'hook', eventId: feedId, deliveryId: 'd-1', body: '{}', createdAt: '2026-11-01T00:00:00.000Z', nextAttempt: 0 });
+          await tx.addDownloads([{ versionId: id, pack: 'a', normalizedVersion: '1.0.0', count: 2, lastPulledAt: '2026-11-01T00:00:00.000Z' }]);
+        });
+        const feedBefore = await index.feedPage(0, 10);
+        await index.transaction('', (tx) => tx.clearCatalog());
+        expect({
+          catalog: await index.catalogPage('', 10),
+          versions: await index.versionCount(),
+          tag: await index.tag('a', 'stable'),
+          history: await index.eventsPage('a', Number.MAX_SAFE_INTEGER, 10),
+        }).toEqual({ catalog: [], versions: 0, tag: undefined, history: [] });
+        expect(await index.feedPage(0, 10)).toEqual(feedBefore);
+        expect((await index.nextDelivery('hook'))?.deliveryId).toBe('d-1');
+        expect(await index.downloadsOf('a', '1.0.0')).toMatchObject({ count: 2 });
+      });
+
       it('answers a ping', async () => {
         const index = await fresh();
         await expect(index.ping()).resolves.toBeUndefined();
