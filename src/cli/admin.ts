@@ -3,13 +3,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { RegistryConfig } from '../config/schema.js';
+import type { PostgresIndexConfig, RegistryConfig } from '../config/schema.js';
+import type { PackIndex } from '../db/pack-index.js';
 import { SqliteIndex } from '../db/sqlite.js';
 import {
   collectGarbage,
   DEFAULT_GC_MIN_AGE_MS,
   hasMetadata,
   reindexChecked,
+  reindexInPlace,
   type CheckedReindexReport,
   type GarbageTally,
   type GcReport,
@@ -79,6 +81,7 @@ export interface ReindexCommandOptions {
 export async function reindexCommand(config: RegistryConfig, output: Output = stdio, options: ReindexCommandOptions = {}): Promise<number> {
   const storage = await durableStorage(config, 'reindex', output);
   if (!storage) return EXIT_USAGE;
+  if (config.index.driver === 'postgres') return reindexShared(storage, config.index.postgres, output, options);
   const root = storage.rootDirectory;
   await actAsServerUser(root);
   const lock = StorageLock.tryAcquire(root);
@@ -147,6 +150,58 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
   }
 }
 
+/** The local SQLite index of the storage, when it has one. */
+function openSqliteIndex(indexPath: string): SqliteIndex | undefined {
+  return existsSync(indexPath) ? new SqliteIndex(indexPath) : undefined;
+}
+
+/** The replicas' shared index; the driver is loaded only when configured. */
+async function openPostgresIndex(postgres: PostgresIndexConfig): Promise<PackIndex> {
+  const { PostgresIndex } = await import('../db/postgres.js');
+  return PostgresIndex.open({ dsn: postgres.dsn, poolSize: postgres.poolSize });
+}
+
+/**
+ * Reindex the PostgreSQL index that replicas share, in place, while they run (reindexInPlace): no storage lock
+ * (replicas share the storage on purpose); the transaction of scope '' holds their writes back until it commits.
+ */
+async function reindexShared(storage: DurableStorageConfig, postgres: PostgresIndexConfig, output: Output, options: ReindexCommandOptions): Promise<number> {
+  await actAsServerUser(storage.rootDirectory);
+  const opened = await openDurableStorage(storage);
+  try {
+    const db = await openPostgresIndex(postgres);
+    let report: Awaited<ReturnType<typeof reindexInPlace>>;
+    try {
+      report = await reindexInPlace(db, opened, { allowLoss: options.allowLoss ?? false });
+    } finally {
+      await db.close();
+    }
+    if (report.backfill.written > 0) {
+      output.out(`wrote ${report.backfill.written} missing metadata document${plural(report.backfill.written)} from the current index first`);
+    }
+    for (const skipped of report.skipped) output.err(`skipped ${listedMetadataKey(skipped)}: ${skipped.reason}`);
+    for (const lost of report.lost) {
+      output.err(`${options.allowLoss ? 'lost' : 'would lose'} ${lost.pack}:${lost.version} (in the current index): ${lost.reason}`);
+    }
+    if (!report.replaced) {
+      output.err(
+        `reindex: the rebuilt index would lack ${report.lost.length} version${plural(report.lost.length)} the current index holds (listed above); ` +
+          'the index is unchanged. Once you have looked at them, `pack-registry reindex --allow-loss` rebuilds it anyway.',
+      );
+      return EXIT_FAILURE;
+    }
+    output.out(
+      `rebuilt the PostgreSQL index in place from ${report.documents} metadata document${plural(report.documents)}: ` +
+        `${report.packs} pack${plural(report.packs)}, ${report.versions} version${plural(report.versions)}, ` +
+        `${report.userTags} user tag${plural(report.userTags)}`,
+    );
+    output.out('history: one push event per version was restored; the change feed, the webhook outbox and the download counts are unchanged');
+    return 0;
+  } finally {
+    opened.close();
+  }
+}
+
 /** The index a reindex replaces, to check the rebuilt one against; undefined when there is none or it cannot be read. */
 async function openCurrentIndex(indexPath: string, output: Output): Promise<SqliteIndex | undefined> {
   if (!existsSync(indexPath)) return undefined;
@@ -182,14 +237,16 @@ export async function gcCommand(config: RegistryConfig, options: GcCommandOption
   }
   const root = storage.rootDirectory;
   await actAsServerUser(root);
-  // Holding the lock while collecting also keeps a server from starting in the middle of it.
-  const lock = StorageLock.tryAcquire(root);
+  // Holding the lock while collecting also keeps a server from starting in the middle of it. Replicas on a
+  // PostgreSQL index take no lock: gc counts them as running, so only garbage older than its minimum age goes.
+  const shared = config.index.driver === 'postgres' ? config.index.postgres : undefined;
+  const lock = shared ? null : StorageLock.tryAcquire(root);
   const serverRunning = lock === null;
   try {
-    const indexPath = indexPathIn(root);
     const { blobs, metadata, location, close } = await openDurableStorage(storage);
-    const db = existsSync(indexPath) ? new SqliteIndex(indexPath) : undefined;
+    let db: PackIndex | undefined;
     try {
+      db = shared ? await openPostgresIndex(shared) : openSqliteIndex(indexPathIn(root));
       if (!db && !(await hasMetadata(metadata))) {
         output.err(`gc: ${location} has neither an index nor metadata documents: refusing to count every blob as garbage`);
         return EXIT_FAILURE;

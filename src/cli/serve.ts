@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
 import { LoginGuard } from '../auth/login-guard.js';
 import { TokenStore } from '../auth/tokens.js';
 import { VerificationQueue } from '../auth/verification-queue.js';
-import type { RegistryConfig } from '../config/schema.js';
-import type { PackIndex } from '../db/pack-index.js';
+import type { PostgresIndexConfig, RegistryConfig } from '../config/schema.js';
+import type { Leadership, PackIndex } from '../db/pack-index.js';
 import { SqliteIndex } from '../db/sqlite.js';
 import { createApp } from '../http/app.js';
 import type { AuthSettings } from '../http/authenticate.js';
@@ -75,14 +76,15 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
   const { logger } = options;
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
-  const { blobs, db, metadata, lock, indexIsNew, release } = await openStorage(config);
+  const { blobs, db, metadata, lock, indexIsNew, release, replicas } = await openStorage(config);
   let backfill: { stop(): Promise<void> } | undefined;
   let tokens: TokenStore | undefined;
   let dispatcher: NotificationDispatcher | undefined;
+  let leader: { stop(): Promise<void> } | undefined;
   let background: { stop(): Promise<void> } | undefined;
   const close = async () => {
     await background?.stop();
-    await dispatcher?.stop();
+    await leader?.stop();
     await backfill?.stop();
     // Writes the tokens' "last used" times; before the lock goes, as every other write.
     await tokens?.close();
@@ -101,6 +103,7 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
       blobs: blobs instanceof MemoryBlobStore ? blobs : new CachedBlobStore(blobs),
       limits: { maxEntries: config.limits.maxEntries, maxUnpackedSize: config.limits.maxUnpackedSize },
       readOnly: config.storage.readOnly,
+      replicas,
       onPushStep: killAt(options.killAtPushStep),
       metadata,
       onAfterCommitError: (error, context) =>
@@ -108,17 +111,29 @@ export async function composeRegistry(config: RegistryConfig, options: StartOpti
     });
     await reconcileIndex({ db, blobs, metadata, indexIsNew, logger });
     const metrics = config.http.debug.prometheus.enabled ? new HttpMetrics(registry) : undefined;
-    dispatcher = new NotificationDispatcher(db, endpoints, {
-      onAttempt: (endpoint, outcome, seconds, error) => {
-        metrics?.observeDelivery(endpoint, outcome, seconds);
-        if (outcome === 'failed') logger.warn({ endpoint, error }, 'webhook delivery failed; it will be retried');
-        if (outcome === 'dead') logger.error({ endpoint, error }, 'webhook delivery given up on: a dead letter (GET /v1/notifications/deadletters)');
-      },
-      onError: (error, endpoint) => logger.error({ err: error, endpoint }, 'the webhook outbox could not be read or written'),
+    // Webhook deliveries and scheduled retention run on one replica at a time: always this process on SQLite.
+    leader = leadWhenPossible(db, logger, () => {
+      const deliveries = new NotificationDispatcher(db, endpoints, {
+        onAttempt: (endpoint, outcome, seconds, error) => {
+          metrics?.observeDelivery(endpoint, outcome, seconds);
+          if (outcome === 'failed') logger.warn({ endpoint, error }, 'webhook delivery failed; it will be retried');
+          if (outcome === 'dead') logger.error({ endpoint, error }, 'webhook delivery given up on: a dead letter (GET /v1/notifications/deadletters)');
+        },
+        onError: (error, endpoint) => logger.error({ err: error, endpoint }, 'the webhook outbox could not be read or written'),
+      });
+      // What the outbox holds from before (a restart in the middle of deliveries) goes out first.
+      deliveries.start();
+      dispatcher = deliveries;
+      const retention = startScheduledRetention(config, db, registry, logger);
+      return {
+        stop: async () => {
+          dispatcher = undefined;
+          await retention.stop();
+          await deliveries.stop();
+        },
+      };
     });
-    // What the outbox holds from before (a restart in the middle of deliveries) goes out first.
-    dispatcher.start();
-    background = await startBackgroundWork(config, db, registry, logger);
+    background = await startBackgroundWork(config, registry, logger);
     const auth = await openAuth(config, logger, announce);
     if (auth.kind === 'htpasswd') tokens = auth.tokens;
     const app = createApp({
@@ -202,18 +217,25 @@ interface OpenedStorage {
   indexIsNew: boolean;
   /** Releases the storage's connections (S3's sockets). */
   release(): void;
+  /** Other processes may share this storage and index (a PostgreSQL index): see RegistryOptions.replicas. */
+  replicas: boolean;
 }
 
 /**
- * With S3 the lock, like the index, stays in the local folder: one server per index (a single replica), and
- * reindex and gc on the same machine take the same lock. Several replicas on one bucket are not supported yet.
+ * With a SQLite index, one server owns the storage: it holds the storage lock (with S3 the lock, like the index,
+ * stays in the local folder), and reindex and gc on the same machine take the same lock. With a PostgreSQL
+ * index, replicas share the storage and the index on purpose (openShared).
  */
 async function openStorage(config: RegistryConfig): Promise<OpenedStorage> {
   if (config.storage.kind === 'inmemory') {
-    return { blobs: await MemoryBlobStore.open(), db: new SqliteIndex(':memory:'), metadata: new MemoryMetadataStore(), lock: undefined, indexIsNew: true, release: () => {} };
+    if (config.index.driver === 'postgres') {
+      throw new Error('index.driver postgres needs a storage that outlives the server (filesystem or s3), not inmemory');
+    }
+    return { blobs: await MemoryBlobStore.open(), db: new SqliteIndex(':memory:'), metadata: new MemoryMetadataStore(), lock: undefined, indexIsNew: true, release: () => {}, replicas: false };
   }
   const root = config.storage.rootDirectory;
   await mkdir(root, { recursive: true });
+  if (config.index.driver === 'postgres') return openShared(config.storage, config.index.postgres);
   const lock = StorageLock.tryAcquire(root);
   if (!lock) {
     throw new Error(`the storage ${root} is in use by another pack-registry process (a server, or a reindex); stop it first`);
@@ -233,7 +255,24 @@ async function openDurable(storage: DurableStorageConfig): Promise<Omit<OpenedSt
   try {
     // At start no upload is in flight: staged uploads are leftovers of a crash and can never be committed.
     await blobs.removeStagedUploads();
-    return { blobs, db: new SqliteIndex(indexPath), metadata, indexIsNew, release: close };
+    return { blobs, db: new SqliteIndex(indexPath), metadata, indexIsNew, release: close, replicas: false };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+/**
+ * Replicas on a PostgreSQL index: no storage lock (it would refuse the second replica), and the staged uploads
+ * found at start stay (one may be another replica's push in flight; gc takes them once they are older than its
+ * minimum age). The driver is loaded only here: a registry on SQLite never loads `pg`.
+ */
+async function openShared(storage: DurableStorageConfig, postgres: PostgresIndexConfig): Promise<OpenedStorage> {
+  const { blobs, metadata, close } = await openDurableStorage(storage);
+  try {
+    const { PostgresIndex } = await import('../db/postgres.js');
+    const db = await PostgresIndex.open({ dsn: postgres.dsn, poolSize: postgres.poolSize });
+    return { blobs, db, metadata, lock: undefined, indexIsNew: false, release: close, replicas: true };
   } catch (error) {
     close();
     throw error;
@@ -269,49 +308,101 @@ const DOWNLOAD_FLUSH_MS = 5000;
 const FEED_PRUNE_MS = 60 * 60 * 1000;
 
 /**
- * The server's timers: the download counts' flush, the feed's pruning (once before it returns), and retention
- * when `retention.schedule` is set. None keeps the process alive; stop() ends them and writes the last counts.
+ * The server's timers: the download counts' flush and the feed's pruning (once before it returns). Every
+ * replica runs them: counts add up, and pruning the same events twice removes nothing twice. None keeps the
+ * process alive; stop() ends them and writes the last counts.
  */
-async function startBackgroundWork(config: RegistryConfig, db: PackIndex, registry: Registry, logger: Logger): Promise<{ stop(): Promise<void> }> {
-  const guard = (what: string, work: () => Promise<unknown>) => () =>
-    work().then(
-      () => {},
-      (error: unknown) => logger.error({ err: error }, `${what} failed`),
-    );
-  const flush = guard('writing the download counts', () => registry.flushDownloads());
-  const prune = guard('pruning the change feed', async () => {
+async function startBackgroundWork(config: RegistryConfig, registry: Registry, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const flush = guarded(logger, 'writing the download counts', () => registry.flushDownloads());
+  const prune = guarded(logger, 'pruning the change feed', async () => {
     const removed = await registry.pruneFeed(config.changeFeed.maxAgeMs);
     if (removed > 0) logger.info({ removed }, 'pruned change-feed events older than changefeed.maxage');
   });
   await prune();
   const timers = [setInterval(flush, DOWNLOAD_FLUSH_MS), setInterval(prune, FEED_PRUNE_MS)];
-  let retention: Promise<void> | undefined;
-  const { scheduleMs, rules } = config.retention;
-  if (scheduleMs !== undefined && !config.storage.readOnly) {
-    const run = () => {
-      if (retention) return;
-      retention = flush()
-        .then(() => applyRetention(db, registry, rules, { dryRun: false, now: new Date() }))
-        .then(
-          (report) => {
-            if (report.items.length > 0 || report.failed.length > 0) {
-              logger.info({ removed: report.items, freedBytes: report.totalBytes, failed: report.failed }, 'retention removed versions');
-            }
-          },
-          (error: unknown) => logger.error({ err: error }, 'retention failed'),
-        )
-        .finally(() => {
-          retention = undefined;
-        });
-    };
-    timers.push(setInterval(run, scheduleMs));
-  }
   for (const timer of timers) timer.unref();
   return {
     stop: async () => {
       for (const timer of timers) clearInterval(timer);
-      await retention;
       await flush();
+    },
+  };
+}
+
+/** `work` as a timer's callback: its failure is logged, never thrown. */
+function guarded(logger: Logger, what: string, work: () => Promise<unknown>): () => Promise<void> {
+  return () =>
+    work().then(
+      () => {},
+      (error: unknown) => logger.error({ err: error }, `${what} failed`),
+    );
+}
+
+/** Retention every `retention.schedule` (when set and writes are allowed), after the counted downloads are written. */
+function startScheduledRetention(config: RegistryConfig, db: PackIndex, registry: Registry, logger: Logger): { stop(): Promise<void> } {
+  const { scheduleMs, rules } = config.retention;
+  if (scheduleMs === undefined || config.storage.readOnly) return { stop: async () => {} };
+  let retention: Promise<void> | undefined;
+  const run = () => {
+    if (retention) return;
+    retention = guarded(logger, 'writing the download counts', () => registry.flushDownloads())()
+      .then(() => applyRetention(db, registry, rules, { dryRun: false, now: new Date() }))
+      .then(
+        (report) => {
+          if (report.items.length > 0 || report.failed.length > 0) {
+            logger.info({ removed: report.items, freedBytes: report.totalBytes, failed: report.failed }, 'retention removed versions');
+          }
+        },
+        (error: unknown) => logger.error({ err: error }, 'retention failed'),
+      )
+      .finally(() => {
+        retention = undefined;
+      });
+  };
+  const timer = setInterval(run, scheduleMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await retention;
+    },
+  };
+}
+
+/** How often a replica that does not lead asks again (see leadWhenPossible). */
+const LEAD_RETRY_MS = 5000;
+
+/**
+ * Run the work only one replica may run (`start`) while this process leads (PackIndex.tryLead): at once on
+ * SQLite; with replicas, on whichever gets the lead, and again on another within LEAD_RETRY_MS of a leader's
+ * going (its session ends, PostgreSQL frees the lock). Losing the lead stops the work before asking again.
+ */
+function leadWhenPossible(db: PackIndex, logger: Logger, start: () => { stop(): Promise<void> }): { stop(): Promise<void> } {
+  const stopping = new AbortController();
+  const stopped = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
+      let lead: Leadership | undefined;
+      try {
+        lead = await db.tryLead();
+      } catch (error) {
+        logger.warn({ err: error }, 'could not ask the index who delivers webhooks and applies retention; asking again soon');
+      }
+      if (!lead) {
+        await Promise.race([sleep(LEAD_RETRY_MS, undefined, { ref: false }), stopped]);
+        continue;
+      }
+      const work = start();
+      await Promise.race([lead.lost, stopped]);
+      await work.stop();
+      await lead.release();
+      if (!stopping.signal.aborted) logger.warn('this replica no longer delivers webhooks or applies retention (its index session ended); asking to again');
+    }
+  })();
+  return {
+    stop: async () => {
+      stopping.abort();
+      await loop;
     },
   };
 }

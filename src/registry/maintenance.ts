@@ -67,17 +67,45 @@ export async function reindexChecked<Current extends PackIndex>(
   }
   const carried = current ? await target.copyDurableStateFrom(current) : undefined;
   const report = await rebuildIndex(target, storage);
-  return { ...report, backfill, lost: current ? await lostVersions(current, target, report, backfill) : [], carried };
+  const kept = current ? new Set((await target.versionKeys()).map((version) => versionKey(version.pack, version.normalizedVersion))) : undefined;
+  return { ...report, backfill, lost: current && kept ? await lostVersions(current, kept, report, backfill) : [], carried };
 }
 
-async function lostVersions(current: IndexQueries, rebuilt: IndexQueries, report: ReindexReport, backfill: BackfillReport): Promise<LostVersion[]> {
-  const kept = new Set((await rebuilt.versionKeys()).map((version) => `${version.pack}\0${version.normalizedVersion}`));
+/**
+ * Reindex an index that running replicas share (PostgreSQL), in place. The documents its versions lack are
+ * written first (as reindexChecked does); then, in one transaction of scope '' — every replica's writes wait
+ * for it, and readers see the old index until it commits — its packs, versions, tags and history are cleared
+ * and restored from the storage. The change feed, the outbox and the download counts stay where they are.
+ * When versions of the index would be lost (listed in `lost`), nothing changes unless `allowLoss`.
+ */
+export async function reindexInPlace(db: PackIndex, storage: StorageParts, options: { allowLoss: boolean }): Promise<CheckedReindexReport & { replaced: boolean }> {
+  const registry = new Registry({ db, blobs: storage.blobs, metadata: storage.metadata, limits: { maxEntries: 1, maxUnpackedSize: 1 } });
+  const backfill = await backfillMetadata(db, registry, storage.metadata);
+  const { usable, report } = await usableDocuments(storage);
+  const restorable = new Set(usable.map((metadata) => versionKey(metadata.pack, metadata.normalizedVersion)));
+  let lost: LostVersion[] = [];
+  const replaced = await db.transaction('', async (tx) => {
+    // Read inside the transaction: a push committed since the documents were listed counts too.
+    lost = await lostVersions(tx, restorable, report, backfill);
+    if (lost.length > 0 && !options.allowLoss) return false;
+    await tx.clearCatalog();
+    await restoreVersions(db, tx, usable, report, storage.blobs);
+    return true;
+  });
+  return { ...report, backfill, lost, carried: undefined, replaced };
+}
+
+function versionKey(pack: string, normalizedVersion: string): string {
+  return `${pack}\0${normalizedVersion}`;
+}
+
+async function lostVersions(current: IndexQueries, kept: ReadonlySet<string>, report: ReindexReport, backfill: BackfillReport): Promise<LostVersion[]> {
   const reasons = new Map<string, string>();
-  for (const skipped of backfill.skipped) reasons.set(`${skipped.pack}\0${skipped.key}`, `its metadata document cannot be written: ${skipped.reason}`);
-  for (const skipped of report.skipped) reasons.set(`${skipped.pack}\0${skipped.key}`, `its metadata document was skipped: ${skipped.reason}`);
+  for (const skipped of backfill.skipped) reasons.set(versionKey(skipped.pack, skipped.key), `its metadata document cannot be written: ${skipped.reason}`);
+  for (const skipped of report.skipped) reasons.set(versionKey(skipped.pack, skipped.key), `its metadata document was skipped: ${skipped.reason}`);
   const lost: LostVersion[] = [];
   for (const { id, pack, normalizedVersion } of await current.versionKeys()) {
-    const key = `${pack}\0${normalizedVersion}`;
+    const key = versionKey(pack, normalizedVersion);
     if (kept.has(key)) continue;
     lost.push({
       pack,
@@ -97,6 +125,13 @@ async function lostVersions(current: IndexQueries, rebuilt: IndexQueries, report
  * version could not be served.
  */
 export async function rebuildIndex(db: PackIndex, storage: StorageParts): Promise<ReindexReport> {
+  const { usable, report } = await usableDocuments(storage);
+  await db.transaction('', (tx) => restoreVersions(db, tx, usable, report, storage.blobs));
+  return report;
+}
+
+/** The documents a rebuild restores, oldest push first; the others skipped in the report, each with its reason. */
+async function usableDocuments(storage: StorageParts): Promise<{ usable: VersionMetadata[]; report: ReindexReport }> {
   const report: ReindexReport = { documents: 0, packs: 0, versions: 0, userTags: 0, skipped: [] };
   const usable: VersionMetadata[] = [];
   for await (const stored of storage.metadata.list()) {
@@ -127,58 +162,59 @@ export async function rebuildIndex(db: PackIndex, storage: StorageParts): Promis
     }
     usable.push(metadata);
   }
-
   // Pushed first, inserted first: ids and history keep the order the versions arrived in.
   usable.sort((a, b) => a.push.at.localeCompare(b.push.at) || a.pack.localeCompare(b.pack) || a.normalizedVersion.localeCompare(b.normalizedVersion));
+  return { usable, report };
+}
+
+/** Insert the versions of `usable` with their tags, history and derived tags, inside the rebuild's transaction. */
+async function restoreVersions(db: PackIndex, tx: IndexQueries, usable: VersionMetadata[], report: ReindexReport, blobs: BlobStore): Promise<void> {
   let clock = new Date();
-  const registry = new Registry({ db, blobs: storage.blobs, limits: { maxEntries: 1, maxUnpackedSize: 1 }, now: () => clock });
-  await db.transaction('', async (tx) => {
-    const restored: { id: number; metadata: VersionMetadata }[] = [];
-    for (const metadata of usable) {
-      const { schemaVersion: _schema, versionTags: _versionTags, userTags: _userTags, push: _push, ...fields } = metadata;
-      try {
-        restored.push({ id: await tx.insertVersion(fields), metadata });
-      } catch (error) {
-        report.skipped.push({ pack: metadata.pack, key: metadata.normalizedVersion, reason: (error as Error).message });
-      }
+  const registry = new Registry({ db, blobs, limits: { maxEntries: 1, maxUnpackedSize: 1 }, now: () => clock });
+  const restored: { id: number; metadata: VersionMetadata }[] = [];
+  for (const metadata of usable) {
+    const { schemaVersion: _schema, versionTags: _versionTags, userTags: _userTags, push: _push, ...fields } = metadata;
+    try {
+      restored.push({ id: await tx.insertVersion(fields), metadata });
+    } catch (error) {
+      report.skipped.push({ pack: metadata.pack, key: metadata.normalizedVersion, reason: (error as Error).message });
     }
-    // Version tags before user tags: a version tag a user moved elsewhere is a user tag there, and wins.
-    for (const { id, metadata } of restored) {
-      const tags = Array.isArray(metadata.versionTags) ? metadata.versionTags : [versionTag(metadata.version, metadata.group)];
-      for (const tag of tags) await tx.setTag(metadata.pack, tag, id, 'version');
+  }
+  // Version tags before user tags: a version tag a user moved elsewhere is a user tag there, and wins.
+  for (const { id, metadata } of restored) {
+    const tags = Array.isArray(metadata.versionTags) ? metadata.versionTags : [versionTag(metadata.version, metadata.group)];
+    for (const tag of tags) await tx.setTag(metadata.pack, tag, id, 'version');
+  }
+  for (const { id, metadata } of restored) {
+    for (const tag of metadata.userTags) {
+      await tx.setTag(metadata.pack, tag, id, 'user');
+      report.userTags++;
     }
-    for (const { id, metadata } of restored) {
-      for (const tag of metadata.userTags) {
-        await tx.setTag(metadata.pack, tag, id, 'user');
-        report.userTags++;
-      }
-      const push = metadata.push;
-      await tx.addEvent({
-        pack: metadata.pack,
-        at: push.at,
-        user: push.user,
-        action: push.action,
-        version: metadata.version,
-        tag: null,
-        digest: push.digest ?? metadata.contentDigest,
-        message: push.message ?? null,
-      });
-    }
-    const latestPush = new Map<string, string>();
-    for (const { metadata } of restored) {
-      const previous = latestPush.get(metadata.pack);
-      if (!previous || previous < metadata.push.at) latestPush.set(metadata.pack, metadata.push.at);
-    }
-    for (const [pack, updatedAt] of latestPush) {
-      // A pack's updatedAt becomes its newest push (to the millisecond or so): when it last changed
-      // otherwise (a deletion, a tag) is not in the storage.
-      clock = new Date(updatedAt);
-      await registry.restoredPack(tx, pack);
-    }
-    report.versions = restored.length;
-    report.packs = latestPush.size;
-  });
-  return report;
+    const push = metadata.push;
+    await tx.addEvent({
+      pack: metadata.pack,
+      at: push.at,
+      user: push.user,
+      action: push.action,
+      version: metadata.version,
+      tag: null,
+      digest: push.digest ?? metadata.contentDigest,
+      message: push.message ?? null,
+    });
+  }
+  const latestPush = new Map<string, string>();
+  for (const { metadata } of restored) {
+    const previous = latestPush.get(metadata.pack);
+    if (!previous || previous < metadata.push.at) latestPush.set(metadata.pack, metadata.push.at);
+  }
+  for (const [pack, updatedAt] of latestPush) {
+    // A pack's updatedAt becomes its newest push (to the millisecond or so): when it last changed
+    // otherwise (a deletion, a tag) is not in the storage.
+    clock = new Date(updatedAt);
+    await registry.restoredPack(tx, pack);
+  }
+  report.versions = restored.length;
+  report.packs = latestPush.size;
 }
 
 /** Whether the storage holds at least one metadata document (so an empty index can be rebuilt). */

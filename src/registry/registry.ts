@@ -65,6 +65,12 @@ export interface RegistryOptions {
   notificationEndpoints?: readonly string[];
   /** Called when a change was queued for delivery, once it is committed: wakes the delivery workers. */
   onChangeQueued?: () => void;
+  /**
+   * Other registry processes (replicas) share this index and storage. A blob nothing references is then left
+   * to gc, which takes only garbage older than its minimum age: a replica's push in flight may have stored
+   * the very same bytes and be about to commit them, and its pin is in its own memory, not in ours.
+   */
+  replicas?: boolean;
 }
 
 export interface AfterCommitContext {
@@ -133,6 +139,7 @@ export class Registry {
   private readonly pinnedBlobs = new Map<string, number>();
   private readonly notificationEndpoints: readonly string[];
   private readonly onChangeQueued: () => void;
+  private readonly replicas: boolean;
   private readonly downloads: DownloadCounter;
   /** The feed's epoch: fixed for the life of an index (see feed.ts), so read once. */
   private epoch: string | undefined;
@@ -148,6 +155,7 @@ export class Registry {
     this.onAfterCommitError = options.onAfterCommitError ?? (() => {});
     this.notificationEndpoints = options.notificationEndpoints ?? [];
     this.onChangeQueued = options.onChangeQueued ?? (() => {});
+    this.replicas = options.replicas ?? false;
     // Date.now unless a clock was given: a download must not allocate a Date to be counted.
     this.downloads = new DownloadCounter(this.db, options.now ? () => this.now().getTime() : Date.now);
   }
@@ -745,7 +753,7 @@ export class Registry {
 
   /** Remove a blob once no version references it and no push is about to. */
   private async collectBlob(digest: string): Promise<void> {
-    if (this.pinnedBlobs.has(digest) || (await this.db.archiveReferenceCount(digest)) > 0) return;
+    if (this.replicas || this.pinnedBlobs.has(digest) || (await this.db.archiveReferenceCount(digest)) > 0) return;
     await this.blobs.delete(digest);
   }
 
