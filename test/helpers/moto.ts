@@ -71,9 +71,8 @@ export function s3SettingsFor(endpoint: string, bucket: string, overrides: Parti
   };
 }
 
-/** A new, empty bucket (moto forgets it with the server). */
-export async function createBucket(endpoint: string): Promise<string> {
-  const name = `test-${randomUUID()}`;
+/** A new, empty bucket (moto forgets it with the server); a name of its own unless one is given. */
+export async function createBucket(endpoint: string, name = `test-${randomUUID()}`): Promise<string> {
   const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
   try {
     await client.send(new CreateBucketCommand({ Bucket: name }));
