@@ -1,5 +1,6 @@
 // The PackIndex contract (test/helpers/pack-index-conformance.ts) on the SQLite driver: the same suite the
-// PostgreSQL driver passes on a real server (test/postgres), so the two cannot drift apart.
+// PostgreSQL driver passes on a real server (test/postgres), so the two cannot drift apart. In the process tier,
+// not the fast one: its transaction tests wait on purpose (PostgreSQL needs the time; together about 1.7 s).
 import { join } from 'node:path';
 import { SqliteIndex } from '../../src/db/sqlite.js';
 import { whenDone } from '../helpers/cleanup.js';
