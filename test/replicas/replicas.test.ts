@@ -152,6 +152,28 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
     await as(replica(0), READER).get('/v1/packs/outage/2.0.0').expect(200);
   });
 
+  it('under traffic, a PostgreSQL restart gives every request a 200 or a 503 INDEX_UNAVAILABLE, never another failure', async () => {
+    await as(replica(0)).push(await variant('traffic', '1.0.0', 'under: traffic\n')).expect(201);
+    const answers: string[] = [];
+    let running = true;
+    const client = async (index: number) => {
+      while (running) {
+        const response = await as(replica(index), READER).get('/v1/packs/traffic/1.0.0/archive').buffer(true);
+        answers.push(response.status === 200 ? '200' : `${response.status} ${response.body?.errors?.[0]?.code ?? response.text.slice(0, 80)}`);
+      }
+    };
+    const clients = [client(0), client(1), client(0), client(1)];
+    await sleep(300);
+    await database.restart();
+    // After the restart the pool reconnects on its own: every client sees 200 again.
+    const backAt = answers.length;
+    await sleep(1000);
+    running = false;
+    await Promise.all(clients);
+    expect(new Set(answers)).toEqual(new Set(['200', '503 INDEX_UNAVAILABLE']));
+    expect(answers.slice(backAt + 8)).toEqual(Array(answers.length - backAt - 8).fill('200'));
+  });
+
   it('rebuilds the PostgreSQL index from the storage while the replicas serve (pack-registry reindex)', async () => {
     await as(replica(0)).push(await variant('rebuilt', '1.0.0', 'a: 1\n')).expect(201);
     await as(replica(1)).push(await variant('rebuilt', '1.1.0', 'a: 2\n')).expect(201);
