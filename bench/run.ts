@@ -20,11 +20,12 @@ import { startOurs } from './lib/ours.js';
 import { buildPackSeries, type BenchPack } from './lib/packs.js';
 import { busyMs, hotFunctions, hotModules, inclusiveSourceFunctions, nowUs, readProfile, type Window } from './lib/profile.js';
 import { measureReindex, reindexAvailable, seedByPushing, type ReindexFigures } from './lib/reindex.js';
+import { benchPostgres } from './lib/postgres.js';
 import { benchS3 } from './lib/s3.js';
 import { renderCatalog, renderColdStart, renderDownloads, renderProfiles, renderPushes, renderReindex, renderSummary, renderUi, type ProfileSummary } from './lib/render.js';
 import { machineLine, Report, resultsPath } from './lib/report.js';
 import { packName, seedIndex, type SeededIndex } from './lib/seed.js';
-import { fmt, median } from './lib/stats.js';
+import { fmt, MB, median } from './lib/stats.js';
 import type { Target } from './lib/target.js';
 import { catalogLoads, emptyFigures, pushAndDownload, type CatalogQuery, type PackSet, type TargetFigures } from './lib/workloads.js';
 import type { HashCeiling } from './peers/ceilings.js';
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
     const loadClient = await chooseLoadClient();
     if (loadClient.note) report.note(loadClient.note);
     const ctx: Context = { options, scratch, certificate, htpasswd, entry, report };
-    const needPacks = (['push', 'download', 'ceiling', 'notifications', 'profile', 's3'] as const).some((name) => sections.has(name));
+    const needPacks = (['push', 'download', 'ceiling', 'notifications', 'profile', 's3', 'postgres'] as const).some((name) => sections.has(name));
     const packs = needPacks ? await buildPacks(ctx) : undefined;
     const pushes = sections.has('push');
     const downloads = sections.has('download');
@@ -253,6 +254,31 @@ async function main(): Promise<void> {
       const large = (largest && packs.series.get(largest.name)) ?? [];
       log(`s3: ${large.length} pushes and 50 KB downloads on moto and on the filesystem`);
       await benchS3({ entry, scratch, htpasswd: htpasswdOf(OURS_COST), certificate, large, small: packs.small, load: options.load, report, env: options.serverEnv });
+    }
+
+    // ---- ours on a PostgreSQL index against ours on SQLite, same run; then a second replica
+    if (sections.has('postgres') && packs) {
+      const pushSeries = scale.pushSizes.filter((size) => size.bytes >= MB).map((size) => ({ label: size.label, packs: packs.series.get(size.name) ?? [] }));
+      const versions = scale.catalogVersions.at(-1) ?? 0;
+      log(`postgres: pushes, 50 KB downloads and catalog pages at ${versions} versions on PostgreSQL and on SQLite`);
+      await benchPostgres({
+        entry,
+        scratch,
+        htpasswd: htpasswdOf(OURS_COST),
+        certificate,
+        pushes: pushSeries,
+        small: packs.small,
+        load: options.load,
+        catalog: {
+          versions,
+          seed: async () => {
+            const { dir, index } = await seeding(versions);
+            return { dir, queries: oursQueries(index) };
+          },
+        },
+        report,
+        env: options.serverEnv,
+      });
     }
 
     // ---- peers, one at a time, with the peers' htpasswd (bcrypt 5)

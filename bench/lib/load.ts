@@ -33,6 +33,8 @@ export interface LoadFigures {
   non2xx: number;
   /** Server CPU time (user + system, all its processes) per answered request, over the measured rounds. */
   cpuMsPerRequest?: number;
+  /** The same for the database server behind it (LoadSpec.databasePid), when there is one. */
+  databaseCpuMsPerRequest?: number;
   /** When no request completed during the runs: the time of one request sent alone. */
   singleRequestMs?: number;
 }
@@ -43,6 +45,8 @@ export interface LoadSpec {
   connections: number;
   /** The server's process, to charge its CPU time to the requests. */
   pid?: number;
+  /** A database server the requests also cost (PostgreSQL's postmaster, whose backends are its children). */
+  databasePid?: number;
 }
 
 interface Round {
@@ -142,12 +146,18 @@ export async function measureLoad(spec: LoadSpec, settings: LoadSettings): Promi
   const seconds = (value: number) => (chosen === 'wrk' ? Math.max(1, Math.round(value)) : value);
   if (settings.warmupSec > 0) await round(spec, seconds(settings.warmupSec));
   const rounds: Round[] = [];
-  const cpuBefore = spec.pid === undefined ? undefined : processTreeCpuMs(spec.pid);
+  const cpuSince = (pid: number | undefined) => {
+    const before = pid === undefined ? undefined : processTreeCpuMs(pid);
+    return () => (pid === undefined || before === undefined ? undefined : processTreeCpuMs(pid) - before);
+  };
+  const serverCpu = cpuSince(spec.pid);
+  const databaseCpu = cpuSince(spec.databasePid);
   for (let index = 0; index < settings.rounds; index++) rounds.push(await round(spec, seconds(settings.durationSec)));
   const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
-  const cpuMs = spec.pid === undefined || cpuBefore === undefined ? undefined : processTreeCpuMs(spec.pid) - cpuBefore;
+  const perRequest = (cpuMs: number | undefined) => (cpuMs === undefined || requests === 0 ? undefined : cpuMs / requests);
   return {
-    cpuMsPerRequest: cpuMs === undefined || requests === 0 ? undefined : cpuMs / requests,
+    cpuMsPerRequest: perRequest(serverCpu()),
+    databaseCpuMsPerRequest: perRequest(databaseCpu()),
     reqPerSec: median(rounds.map((r) => r.requests / r.seconds)),
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),

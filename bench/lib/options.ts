@@ -2,7 +2,7 @@
 import { KB, MB } from './stats.js';
 import type { LoadSettings } from './load.js';
 
-export const SECTIONS = ['push', 'download', 'catalog', 'ui', 'coldstart', 'reindex', 'ceiling', 'notifications', 's3', 'profile'] as const;
+export const SECTIONS = ['push', 'download', 'catalog', 'ui', 'coldstart', 'reindex', 'ceiling', 'notifications', 's3', 'postgres', 'profile'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {

@@ -1,17 +1,21 @@
 // A large index without pushing: rows written straight into SQLite through the project's own schema (SqliteIndex
-// runs the migrations), so catalog and list pages can be measured over 100k versions in seconds. Only the rows the
-// read paths use are written; there are no blobs behind them. Each version also gets the metadata document a
-// push writes into storage (built by the project's own versionMetadata), or the server's start would first
-// write every missing one, fsync by fsync (about 30 s per 10k versions here).
+// runs the migrations), and copied from there into PostgreSQL for the postgres section, so catalog and list pages
+// can be measured over 100k versions in seconds. Only the rows the read paths use are written; there are no blobs
+// behind them. Each version also gets the metadata document a push writes into storage (built by the project's
+// own versionMetadata), or the server's start would first write every missing one, fsync by fsync (about 30 s
+// per 10k versions here).
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import pg from 'pg';
+import { PostgresIndex } from '../../src/db/postgres.js';
 import { SqliteIndex } from '../../src/db/sqlite.js';
 import { versionMetadata } from '../../src/registry/metadata.js';
 import { indexPath } from '../../src/storage/layout.js';
 import { FilesystemMetadataStore } from '../../src/storage/metadata/filesystem.js';
+import { nowMs } from './stats.js';
 
 export interface SeededIndex {
   packs: number;
@@ -107,3 +111,44 @@ async function writeMetadataDocuments(root: string, indexPath: string, names: st
     await db.close();
   }
 }
+
+/**
+ * The same index in PostgreSQL: the rows a seedIndex wrote (packs, versions with their ids, tags), copied into
+ * `dsn` after PostgresIndex.open has run the project's own PostgreSQL migrations, in batches of JSON documents
+ * that json_populate_recordset turns into rows of the very tables (so every column keeps its schema type). The
+ * storage folder, with its metadata documents, then serves both drivers alike. Returns the copy's milliseconds.
+ */
+export async function copyIndexToPostgres(root: string, dsn: string): Promise<number> {
+  const started = nowMs();
+  await (await PostgresIndex.open({ dsn, poolSize: 1 })).close();
+  const sqlite = new Database(indexPath(root), { readonly: true });
+  const client = new pg.Client({ connectionString: dsn });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    // Parents first: tags reference versions.
+    for (const table of ['packs', 'versions', 'tags']) {
+      let batch: unknown[] = [];
+      const flush = async () => {
+        await client.query(`INSERT INTO ${table} SELECT * FROM json_populate_recordset(NULL::${table}, $1::json)`, [JSON.stringify(batch)]);
+        batch = [];
+      };
+      for (const row of sqlite.prepare(`SELECT * FROM ${table}`).iterate()) {
+        batch.push(row);
+        if (batch.length === COPY_BATCH_ROWS) await flush();
+      }
+      if (batch.length > 0) await flush();
+    }
+    // The ids were copied, not drawn: the identity must start past them, as it would after real pushes.
+    await client.query("SELECT setval(pg_get_serial_sequence('versions', 'id'), (SELECT max(id) FROM versions))");
+    await client.query('COMMIT');
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+    sqlite.close();
+  }
+  return nowMs() - started;
+}
+
+/** Rows per INSERT when copying into PostgreSQL: a few MB of JSON each at 100k versions. */
+const COPY_BATCH_ROWS = 5000;
