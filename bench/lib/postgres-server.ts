@@ -8,14 +8,14 @@
 // writes): the bench compares what an operator would run, as docker/replicas runs the stock image.
 // initdb and postgres refuse to run as root, and the bench runs as root here: then both run as Debian's
 // `postgres` user (or `nobody`) through setpriv, which execs the program, so the child held is the postmaster.
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { postgres } from '../../test/helpers/real-components.js';
 import { freePort, runCommand, spawnChild, type Child } from './proc.js';
+import { unprivilegedUser, withClient } from '../../test/helpers/postgres-cluster.js';
 
 export interface BenchPostgres {
   /** The postmaster: its process tree (the backends) is where PostgreSQL spends its CPU. */
@@ -97,27 +97,4 @@ async function waitUntilAccepting(dsn: string, postmaster: Child): Promise<void>
       await sleep(50);
     }
   }
-}
-
-async function withClient<T>(dsn: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: dsn, connectionTimeoutMillis: 5_000 });
-  // A server going away while the client is idle emits 'error'; the query's own rejection reports it.
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Debian's `postgres` user when it exists (the package makes it), else `nobody`. */
-function unprivilegedUser(): { uid: number; gid: number } {
-  const users = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .map((line) => line.split(':'))
-    .map(([name, , uid, gid]) => ({ name, uid: Number(uid), gid: Number(gid) }));
-  const user = users.find((entry) => entry.name === 'postgres') ?? users.find((entry) => entry.name === 'nobody');
-  if (!user) throw new Error('no unprivileged user (postgres or nobody) to run PostgreSQL as');
-  return { uid: user.uid, gid: user.gid };
 }

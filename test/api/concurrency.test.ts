@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packFixture } from '../helpers/archives.js';
+import { packVariant } from '../helpers/archives.js';
 import { ADMIN, READER, createTestApp, pushArchive, type TestApp } from '../helpers/app.js';
 import { startRawUpload } from '../helpers/raw-upload.js';
 
@@ -11,19 +11,11 @@ beforeAll(async () => {
 });
 
 const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-const variant = (name: string, version: string, values: string) =>
-  packFixture('hello-universe-1.3.1', {
-    editPackJson: (pj) => {
-      pj.name = name;
-      pj.version = version;
-    },
-    extraFiles: { 'values.yaml': values },
-  });
 const download = (path: string) => registry.get(path).auth(READER.user, READER.password).buffer(true);
 
 describe('concurrent pushes', () => {
   it('lets exactly one of 12 simultaneous pushes of a new version win; the others get 409 and the stored archive is the winner’s, whole', async () => {
-    const archives = await Promise.all(Array.from({ length: 12 }, (_, index) => variant('race', '1.0.0', `racer: ${index}\n`)));
+    const archives = await Promise.all(Array.from({ length: 12 }, (_, index) => packVariant('race', '1.0.0', `racer: ${index}\n`)));
     const responses = await Promise.all(archives.map((archive) => pushArchive(registry, archive)));
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses).toEqual([201, ...Array(11).fill(409)]);
@@ -36,7 +28,7 @@ describe('concurrent pushes', () => {
 
   it('lands every one of 10 distinct versions pushed at once, with correct parent tags', async () => {
     const versions = ['1.0.0', '1.0.1', '1.1.0', '1.1.7', '1.2.0-rc.1', '2.0.0', '2.0.3', '2.1.0', '0.9.0', '1.1.10'];
-    const archives = await Promise.all(versions.map((version) => variant('parallel', version, `v: "${version}"\n`)));
+    const archives = await Promise.all(versions.map((version) => packVariant('parallel', version, `v: "${version}"\n`)));
     const responses = await Promise.all(archives.map((archive) => pushArchive(registry, archive)));
     expect(responses.map((response) => response.status)).toEqual(Array(10).fill(201));
     const pack = (await registry.get('/v1/packs/parallel').auth(READER.user, READER.password).expect(200)).body;
@@ -58,8 +50,8 @@ describe('concurrent pushes', () => {
   });
 
   it('gives a pull running during force-pushes the old or the new archive whole, never a mix', async () => {
-    const first = await variant('flip', '1.0.0', 'side: a\n');
-    const second = await variant('flip', '1.0.0', 'side: b\n');
+    const first = await packVariant('flip', '1.0.0', 'side: a\n');
+    const second = await packVariant('flip', '1.0.0', 'side: b\n');
     await pushArchive(registry, first).expect(201);
     const known = new Set([sha(first), sha(second)]);
     const pulls: Promise<void>[] = [];
@@ -81,7 +73,7 @@ describe('concurrent pushes', () => {
   });
 
   it('keeps answering reads while a long upload is in progress', async () => {
-    const archive = await variant('slow', '1.0.0', 'slow: true\n');
+    const archive = await packVariant('slow', '1.0.0', 'slow: true\n');
     const upload = startRawUpload(registry.url, { user: ADMIN.user, password: ADMIN.password, archive });
     await upload.send(archive.length / 2);
     // The upload cannot finish: half its body has not been sent. Reads must still be answered meanwhile.

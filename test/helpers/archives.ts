@@ -71,6 +71,17 @@ export async function packFixture(folder: string, opts: PackFixtureOptions = {})
   return tarGzipFiles(files, opts.topDir === undefined ? folder : opts.topDir);
 }
 
+/** The sample pack renamed to `name:version`, with its own values.yaml: distinct bytes for each call's values. */
+export function packVariant(name: string, version: string, values: string): Promise<Buffer> {
+  return packFixture('hello-universe-1.3.1', {
+    editPackJson: (pj) => {
+      pj.name = name;
+      pj.version = version;
+    },
+    extraFiles: { 'values.yaml': values },
+  });
+}
+
 /** The smallest valid pack as raw entries, at the archive root. */
 export function minimalPackEntries(overrides: Record<string, unknown> = {}): RawEntry[] {
   const packJson = { name: 'bomb', displayName: 'Bomb', version: '1.0.0', layer: 'addon', ...overrides };

@@ -15,10 +15,10 @@ import { appendFileSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { whenDone } from './cleanup.js';
 import { freePort } from './process.js';
 import { postgres } from './real-components.js';
+import { withClient, unprivilegedUser } from './postgres-cluster.js';
 
 export interface PostgresServer {
   port: number;
@@ -203,28 +203,6 @@ async function accepts(dsn: string): Promise<boolean> {
   }
 }
 
-async function withClient<T>(dsn: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: dsn, connectionTimeoutMillis: 5_000 });
-  // A server going away while the client is idle emits 'error' on it; the query's own rejection reports it.
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Debian's `postgres` user when it exists (the package makes it), else `nobody`. */
-function unprivilegedUser(): { uid: number; gid: number } {
-  const users = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .map((line) => line.split(':'))
-    .map(([name, , uid, gid]) => ({ name, uid: Number(uid), gid: Number(gid) }));
-  const user = users.find((entry) => entry.name === 'postgres') ?? users.find((entry) => entry.name === 'nobody');
-  if (!user) throw new Error('no unprivileged user (postgres or nobody) to run PostgreSQL as');
-  return { uid: user.uid, gid: user.gid };
-}
 
 function childrenOf(parent: number): number[] {
   const children: number[] = [];

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookBody } from '../../src/api/index.js';
-import { packFixture } from '../helpers/archives.js';
+import { packVariant } from '../helpers/archives.js';
 import { whenDone } from '../helpers/cleanup.js';
 import { createBucket, startMoto } from '../helpers/moto.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
@@ -29,14 +29,6 @@ const missing = components.find((component) => !available(component));
 
 const eventOf = (received: ReceivedRequest) => (JSON.parse(received.body) as WebhookBody).events[0];
 const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-const variant = (name: string, version: string, values: string) =>
-  packFixture('hello-universe-1.3.1', {
-    editPackJson: (pj) => {
-      pj.name = name;
-      pj.version = version;
-    },
-    extraFiles: { 'values.yaml': values },
-  });
 
 describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index and S3 storage ${missing ? missing.skipReason : ''}`, () => {
   let database: PostgresServer;
@@ -83,7 +75,7 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
   }, 120_000);
 
   it('serves on one replica what the other accepted, on the very next request', async () => {
-    const archive = await variant('shared', '1.0.0', 'side: a\n');
+    const archive = await packVariant('shared', '1.0.0', 'side: a\n');
     const pushed = await as(replica(0)).push(archive).expect(201);
     const version = await as(replica(1), READER).get('/v1/packs/shared/1.0.0').expect(200);
     expect(version.body.archiveDigest).toBe(pushed.body.archiveDigest);
@@ -99,8 +91,8 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
 
   it('lets exactly one of racing pushes of one version win across replicas, and keeps the winner whole', async () => {
     // Two of them the same bytes: the refused one must not remove the blob the winner is committing.
-    const same = await variant('race', '1.0.0', 'racer: same\n');
-    const archives = [same, same, ...(await Promise.all([1, 2, 3, 4].map((index) => variant('race', '1.0.0', `racer: ${index}\n`))))];
+    const same = await packVariant('race', '1.0.0', 'racer: same\n');
+    const archives = [same, same, ...(await Promise.all([1, 2, 3, 4].map((index) => packVariant('race', '1.0.0', `racer: ${index}\n`))))];
     const responses = await Promise.all(archives.map((archive, index) => as(replica(index % 2)).push(archive)));
     expect(responses.map((response) => response.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     const winner = responses.find((response) => response.status === 201);
@@ -112,7 +104,7 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
 
   it('lands distinct versions pushed at once through both replicas, with the right parent tags', async () => {
     const versions = ['1.0.0', '1.0.1', '1.1.0', '1.1.7', '2.0.0', '2.0.3', '0.9.0', '1.1.10'];
-    const archives = await Promise.all(versions.map((version) => variant('parallel', version, `v: "${version}"\n`)));
+    const archives = await Promise.all(versions.map((version) => packVariant('parallel', version, `v: "${version}"\n`)));
     const responses = await Promise.all(archives.map((archive, index) => as(replica(index % 2)).push(archive)));
     expect(responses.map((response) => response.status)).toEqual(Array(versions.length).fill(201));
     for (const index of [0, 1]) {
@@ -124,7 +116,7 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
   });
 
   it('answers 503 INDEX_UNAVAILABLE while PostgreSQL restarts, then serves again without a registry restart', async () => {
-    const archive = await variant('outage', '1.0.0', 'during: restart\n');
+    const archive = await packVariant('outage', '1.0.0', 'during: restart\n');
     await as(replica(0)).push(archive).expect(201);
     await database.stop();
     try {
@@ -139,7 +131,7 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
       const health = await request(replica(1).url).get('/health').ca(replica(1).ca);
       expect({ status: health.status, body: health.body.status, storage: health.body.checks?.storage }).toEqual({ status: 503, body: 'DOWN', storage: 'UP' });
       expect(health.body.checks?.index).toMatch(/^DOWN: /);
-      const push = await as(replica(1)).push(await variant('outage', '2.0.0', 'during: outage\n'));
+      const push = await as(replica(1)).push(await packVariant('outage', '2.0.0', 'during: outage\n'));
       expect({ status: push.status, code: push.body.errors?.[0]?.code }).toEqual({ status: 503, code: 'INDEX_UNAVAILABLE' });
     } finally {
       await database.start();
@@ -148,12 +140,12 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
       await as(replica(index), READER).get('/v1/packs/outage/1.0.0').expect(200);
       await request(replica(index).url).get('/health').ca(replica(index).ca).expect(200);
     }
-    await as(replica(1)).push(await variant('outage', '2.0.0', 'after: outage\n')).expect(201);
+    await as(replica(1)).push(await packVariant('outage', '2.0.0', 'after: outage\n')).expect(201);
     await as(replica(0), READER).get('/v1/packs/outage/2.0.0').expect(200);
   });
 
   it('under traffic, a PostgreSQL restart gives every request a 200 or a 503 INDEX_UNAVAILABLE, never another failure', async () => {
-    await as(replica(0)).push(await variant('traffic', '1.0.0', 'under: traffic\n')).expect(201);
+    await as(replica(0)).push(await packVariant('traffic', '1.0.0', 'under: traffic\n')).expect(201);
     const answers: string[] = [];
     let running = true;
     const client = async (index: number) => {
@@ -175,8 +167,8 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
   });
 
   it('rebuilds the PostgreSQL index from the storage while the replicas serve (pack-registry reindex)', async () => {
-    await as(replica(0)).push(await variant('rebuilt', '1.0.0', 'a: 1\n')).expect(201);
-    await as(replica(1)).push(await variant('rebuilt', '1.1.0', 'a: 2\n')).expect(201);
+    await as(replica(0)).push(await packVariant('rebuilt', '1.0.0', 'a: 1\n')).expect(201);
+    await as(replica(1)).push(await packVariant('rebuilt', '1.1.0', 'a: 2\n')).expect(201);
     await as(replica(1)).put('/v1/packs/rebuilt/tags/stable').send({ reference: '1.0.0' }).expect(201);
     const before = (await as(replica(0), READER).get('/v1/packs/rebuilt').expect(200)).body;
     const { dir, args, env } = await replicaSetup('reindex');
@@ -192,7 +184,7 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
 
   it('keeps what pushes through the replicas commit while gc runs beside them', async () => {
     const { dir, args, env } = await replicaSetup('gc');
-    const archives = await Promise.all(['1.0.0', '1.0.1', '1.0.2', '1.0.3'].map((version) => variant('collected', version, `v: "${version}"\n`)));
+    const archives = await Promise.all(['1.0.0', '1.0.1', '1.0.2', '1.0.3'].map((version) => packVariant('collected', version, `v: "${version}"\n`)));
     const pushes = Promise.all(archives.map((archive, index) => as(replica(index % 2)).push(archive)));
     const gc = await runServerCommand(['gc', ...args], { cwd: dir, env: registryEnv({ dir, env }) });
     expect(gc.code).toBe(0);
@@ -206,7 +198,7 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
   it('goes on serving when one replica is killed mid-push, and the push can be made again elsewhere', async () => {
     const setup = await replicaSetup('killed');
     const doomed = await startRegistryProcess({ ...setup, env: { ...setup.env, PACK_REGISTRY_TEST_KILL_AT: 'blob-stored' } });
-    const archive = await variant('killed', '1.0.0', 'killed: mid-push\n');
+    const archive = await packVariant('killed', '1.0.0', 'killed: mid-push\n');
     await expect(as(doomed).push(archive)).rejects.toThrow();
     expect(await doomed.process.exited).toBeNull();
     await as(replica(0), READER).get('/v1/packs/killed/1.0.0').expect(404);
@@ -233,7 +225,7 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
     const second = await start('hooks-b');
     const versions = ['1.0.0', '1.1.0', '1.2.0', '1.3.0'];
     for (const [index, version] of versions.entries()) {
-      await as(index % 2 === 0 ? first : second).push(await variant('hooked', version, `v: "${version}"\n`)).expect(201);
+      await as(index % 2 === 0 ? first : second).push(await packVariant('hooked', version, `v: "${version}"\n`)).expect(201);
     }
     await receiver.waitForRequests(versions.length, 30_000);
     // A second deliverer would have sent its copies by now.
@@ -241,7 +233,7 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
     expect(receiver.received.map((received) => eventOf(received)?.version)).toEqual(versions);
 
     await first.process.stop('SIGKILL');
-    await as(second).push(await variant('hooked', '1.4.0', 'v: after\n')).expect(201);
+    await as(second).push(await packVariant('hooked', '1.4.0', 'v: after\n')).expect(201);
     const after = await receiver.waitForRequests(versions.length + 1, 30_000);
     expect(after.map((received) => eventOf(received)?.version)).toEqual([...versions, '1.4.0']);
   });
