@@ -431,14 +431,9 @@ export class Registry {
    */
   async resolve(name: string, ref: string): Promise<ResolvedVersion> {
     assertPackName(name);
-    // versionByReference written out: every download resolves a reference, and each await costs a turn.
-    const byString = await this.db.versionByString(name, ref);
-    if (byString) return { record: byString, resolvedBy: 'version' };
-    const normalized = normalizePackVersion(ref);
-    if (normalized !== null) {
-      const byNormalized = await this.db.versionByNormalized(name, normalized);
-      if (byNormalized) return { record: byNormalized, resolvedBy: 'version' };
-    } else {
+    const byVersion = await this.versionByReference(name, ref);
+    if (byVersion) return { record: byVersion, resolvedBy: 'version' };
+    if (normalizePackVersion(ref) === null) {
       const byTag = await this.db.versionByTag(name, ref);
       if (byTag) return { record: byTag, resolvedBy: 'tag' };
     }

@@ -4,47 +4,15 @@
 // what it did when the index was synchronous: it has run by the time it returns.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IndexQueries, NewVersion, PackRecord } from '../../src/db/pack-index.js';
+import type { IndexQueries } from '../../src/db/pack-index.js';
 import { SqliteIndex } from '../../src/db/sqlite.js';
 import { makeTempDir } from '../helpers/files.js';
-
-function version(pack: string, v: string): NewVersion {
-  return {
-    pack,
-    version: v,
-    normalizedVersion: v,
-    group: null,
-    contentDigest: `sha256:${'c'.repeat(64)}`,
-    archiveDigest: `sha256:${'a'.repeat(64)}`,
-    size: 10,
-    pushedAt: '2026-01-01T00:00:00.000Z',
-    pushedBy: 'admin',
-    message: null,
-    rootPrefix: '',
-    manifest: { name: pack, version: v },
-    files: [],
-    details: null,
-  };
-}
-
-function pack(name: string, latestVersionId: number, latestVersion: string): PackRecord {
-  return {
-    name,
-    latestVersionId,
-    latestVersion,
-    displayName: name,
-    layer: 'addon',
-    addonType: null,
-    cloudTypes: ['all'],
-    hasLogo: false,
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  };
-}
+import { newVersion, packRecord } from '../helpers/pack-index-conformance.js';
 
 async function writeVersion(tx: IndexQueries, name: string, v: string): Promise<number> {
-  const id = await tx.insertVersion(version(name, v));
+  const id = await tx.insertVersion(newVersion(name, v));
   await tx.setTag(name, v, id, 'version');
-  await tx.upsertPack(pack(name, id, v));
+  await tx.upsertPack(packRecord(name, { id, version: v }));
   return id;
 }
 
