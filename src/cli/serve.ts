@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Htpasswd, randomPassword, setHtpasswdUser } from '../auth/htpasswd.js';
 import { LoginGuard } from '../auth/login-guard.js';
-import { TokenStore } from '../auth/tokens.js';
+import type { TokenStore } from '../auth/tokens.js';
 import { VerificationQueue } from '../auth/verification-queue.js';
 import type { PostgresIndexConfig, RegistryConfig } from '../config/schema.js';
 import type { Leadership, PackIndex } from '../db/pack-index.js';
@@ -24,11 +24,12 @@ import { applyRetention } from '../registry/retention.js';
 import { CachedBlobStore } from '../storage/blobs/cache.js';
 import { MemoryBlobStore } from '../storage/blobs/memory.js';
 import type { BlobStore } from '../storage/blobs/store.js';
-import { indexPath as indexPathIn, tokenPaths } from '../storage/layout.js';
+import { indexPath as indexPathIn } from '../storage/layout.js';
 import { StorageLock } from '../storage/lock.js';
 import { MemoryMetadataStore } from '../storage/metadata/memory.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 import { openDurableStorage, type DurableStorageConfig } from './storage.js';
+import { openTokenStore } from './tokens.js';
 
 export interface RunningRegistry extends ListeningServer {
   registry: Registry;
@@ -493,16 +494,7 @@ async function openAuth(config: RegistryConfig, logger: Logger, announce: (line:
     windowMs: limits.authWindowMs,
   });
   if (config.auth.anonymousRead) logger.warn('auth.anonymous.read is on: anyone who can reach the registry may read it');
-  return { kind: 'htpasswd', guard, realm, admins, anonymousRead: config.auth.anonymousRead ?? false, tokens: await openTokens(config) };
-}
-
-/**
- * Access tokens live beside the index, in a file of their own (never in index.db, which reindex rebuilds);
- * with `storage: inmemory` in memory, gone with the process like everything else.
- */
-async function openTokens(config: RegistryConfig): Promise<TokenStore> {
-  if (config.storage.kind === 'inmemory') return TokenStore.inMemory();
-  return TokenStore.open(tokenPaths(config.storage.rootDirectory));
+  return { kind: 'htpasswd', guard, realm, admins, anonymousRead: config.auth.anonymousRead ?? false, tokens: await openTokenStore(config, (message) => logger.warn(message)) };
 }
 
 function killAt(step: PushStep | undefined): ((reached: PushStep) => void) | undefined {

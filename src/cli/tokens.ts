@@ -1,8 +1,11 @@
-// `pack-registry token create|list|revoke`: access tokens in the storage's token file (auth/tokens.ts). A
-// running server picks up a change within a second, so these need no stop, unlike reindex.
+// `pack-registry token create|list|revoke`, and where a registry keeps its access tokens (auth/tokens.ts): in
+// its storage's token file, or, for replicas on a PostgreSQL index, in that database. A running server picks up
+// a change within a second, so these need no stop, unlike reindex.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { FileTokenKeeper } from '../auth/token-file.js';
 import { TokenError, TokenStore, type TokenInfo } from '../auth/tokens.js';
-import type { RegistryConfig } from '../config/schema.js';
+import type { PostgresIndexConfig, RegistryConfig } from '../config/schema.js';
 import { tokenPaths } from '../storage/layout.js';
 import { actAsServerUser, stdio, type Output } from './admin.js';
 
@@ -22,7 +25,50 @@ async function openStore(config: RegistryConfig, command: string, output: Output
   await mkdir(root, { recursive: true });
   // In the image, as the server's user: a token file root made and kept would be unreadable to the server.
   await actAsServerUser(root);
-  return TokenStore.open(tokenPaths(root));
+  return openTokenStore(config, (message) => output.err(`token ${command}: ${message}`));
+}
+
+/**
+ * The tokens of a registry with this configuration: in memory (`storage: inmemory`), in the storage's token
+ * files, or — replicas on a PostgreSQL index — in that database, shared by every replica. The PostgreSQL keeper
+ * is loaded only then, like the index's driver.
+ */
+export async function openTokenStore(config: RegistryConfig, report: (message: string) => void): Promise<TokenStore> {
+  if (config.storage.kind === 'inmemory') return TokenStore.inMemory();
+  const paths = tokenPaths(config.storage.rootDirectory);
+  if (config.index.driver !== 'postgres') return TokenStore.open(paths);
+  return openSharedTokenStore(config.index.postgres, paths, report);
+}
+
+/**
+ * A registry that kept its tokens in files before its replicas shared a database brings them along: the first
+ * replica to start with tokens.json in its local folder puts them (and their key) into the empty database. A
+ * local file whose tokens the database does not hold is then reported at every start, never used.
+ */
+async function openSharedTokenStore(postgres: PostgresIndexConfig, paths: { tokens: string; key: string }, report: (message: string) => void): Promise<TokenStore> {
+  const { PostgresTokenKeeper } = await import('../db/postgres-tokens.js');
+  const keeper = await PostgresTokenKeeper.open({
+    dsn: postgres.dsn,
+    onPollFailure: (error) => report(`the database did not answer (${(error as Error).message}); the tokens known until now stay in use`),
+  });
+  try {
+    if (existsSync(paths.tokens)) {
+      const local = (await FileTokenKeeper.open(paths, 0)).current();
+      if (local.key && local.tokens.length > 0) {
+        if (await keeper.adopt(local.tokens, local.key)) {
+          report(`moved the ${local.tokens.length} access token(s) of ${paths.tokens} into the PostgreSQL index's database, which every replica shares`);
+        } else {
+          const shared = new Set(keeper.current().tokens.map((token) => token.hash));
+          const left = local.tokens.filter((token) => !shared.has(token.hash)).map((token) => token.name);
+          if (left.length > 0) report(`${paths.tokens} is not used with a PostgreSQL index (the tokens are in the database); its tokens ${left.join(', ')} are not there: create them again`);
+        }
+      }
+    }
+  } catch (error) {
+    await keeper.close();
+    throw error;
+  }
+  return new TokenStore(keeper);
 }
 
 /** Known refusals (a taken name, an unknown one) are one line and exit 1; usage mistakes exit 2. */
@@ -66,7 +112,7 @@ export async function tokenListCommand(config: RegistryConfig, options: { json?:
     'list',
     output,
     async (store) => {
-      const tokens = store.list();
+      const tokens = await store.list();
       if (options.json) {
         output.out(JSON.stringify({ tokens }, null, 2));
         return;

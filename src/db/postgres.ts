@@ -57,18 +57,20 @@ export interface PostgresIndexOptions {
 }
 
 /** The advisory lock keys (the two-int form) of this index; `PACK_SCOPE_CLASS` with a hash of the pack name. */
-const LOCK_CLASS = 0x70726567; // "preg"
+export const LOCK_CLASS = 0x70726567; // "preg"
 const REGISTRY_LOCK = 0;
 const MIGRATION_LOCK = 1;
 const FEED_LOCK = 2;
 const LEADER_LOCK = 3;
+/** Creating the access tokens' table (db/postgres-tokens.ts), once whichever replica gets there first. */
+export const TOKEN_TABLE_LOCK = 4;
 const PACK_SCOPE_CLASS = LOCK_CLASS + 1;
 
 /**
  * How long opening a connection may take before the query fails (an outage, see isIndexUnavailable): a server
  * whose packets are dropped would otherwise hold every request for the system's TCP timeout, minutes.
  */
-const CONNECT_TIMEOUT_MS = 10_000;
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -112,7 +114,7 @@ const LOST_CONNECTION_MESSAGES = [
 ];
 
 /** What runs a statement: the pool (each statement alone) or the one connection of a transaction. */
-interface Queryable {
+export interface Queryable {
   query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
 }
 
@@ -630,12 +632,12 @@ function scopeLocks(scope: string): string {
  * ROLLBACK and rethrow. A connection whose ROLLBACK fails is broken and is dropped rather than pooled again. After
  * the transaction, its connection refuses the `work`'s leftover queries instead of running them in another's.
  */
-async function inTransaction<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, locks = ''): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, locks = ''): Promise<T> {
   return transactionOnce(pool, work, locks).catch(rethrowAsUnavailable);
 }
 
 /** An outage (isIndexUnavailable) as IndexUnavailableError, which the HTTP layer answers 503; anything else as it is. */
-function rethrowAsUnavailable(error: unknown): never {
+export function rethrowAsUnavailable(error: unknown): never {
   if (error instanceof IndexUnavailableError || !isIndexUnavailable(error)) throw error;
   throw new IndexUnavailableError((error as Error).message || 'the database did not answer', { cause: error });
 }

@@ -121,12 +121,28 @@ class HtpasswdAuthenticator {
     );
   }
 
-  /** One HMAC and a lookup (see TokenStore.check); unknown tokens count against the address (LoginGuard). */
+  /**
+   * One HMAC and a lookup (see TokenStore.check); a secret not known yet is looked for once more after the store
+   * has caught up (made a moment ago on another replica, or by the CLI). Unknown tokens count against the address
+   * (LoginGuard).
+   */
   private checkToken(secret: string, tokens: TokenStore, req: RegistryRequest, res: ServerResponse, next: Next): void {
     let checked: TokenCheck;
-    let outcome: LoginOutcome;
     try {
       checked = tokens.check(secret);
+    } catch (error) {
+      return next(error);
+    }
+    if (checked.kind !== 'unknown') return this.judgeToken(checked, req, res, next);
+    tokens.checkFresh(secret).then(
+      (fresh) => this.judgeToken(fresh, req, res, next),
+      (error: unknown) => next(error),
+    );
+  }
+
+  private judgeToken(checked: TokenCheck, req: RegistryRequest, res: ServerResponse, next: Next): void {
+    let outcome: LoginOutcome;
+    try {
       outcome = this.guard.judgeToken(checked.kind !== 'unknown', () => clientAddressOf(req));
     } catch (error) {
       return next(error);

@@ -115,6 +115,40 @@ describe.skipIf(missing !== undefined)(`replicas on a shared PostgreSQL index an
     }
   });
 
+  it('shares access tokens: made through one replica or the CLI, accepted by every replica at once; revoked, refused by all', async () => {
+    const bearer = (target: RegistryProcess, token: string) => request(target.url).get('/v1/packs').ca(target.ca).set('Authorization', `Bearer ${token}`);
+    const made = await request(replica(0).url).post('/v1/tokens').ca(replica(0).ca).auth(ADMIN.user, ADMIN.password).send({ name: 'shared-ci', scope: 'read' }).expect(201);
+    const token = made.body.token as string;
+    await bearer(replica(1), token).expect(200);
+    await bearer(replica(0), token).expect(200);
+
+    // The token CLI on a replica's configuration works on the same shared tokens.
+    const { dir, args, env } = await replicaSetup('token-cli');
+    const created = await runServerCommand(['token', 'create', 'from-cli', '--scope', 'push', '--config', ...args], { cwd: dir, env: registryEnv({ dir, env }) });
+    expect(created.code).toBe(0);
+    const cliToken = created.stdout.trim();
+    await bearer(replica(1), cliToken).expect(200);
+    await bearer(replica(0), cliToken).expect(200);
+
+    const revoked = await runServerCommand(['token', 'revoke', 'shared-ci', '--config', ...args], { cwd: dir, env: registryEnv({ dir, env }) });
+    expect(revoked.code).toBe(0);
+    // Every replica looks at the shared tokens once a second: within two, both refuse it by its name.
+    for (const target of replicas) {
+      const deadline = Date.now() + 2500;
+      let answer = await bearer(target, token);
+      while (answer.status === 200 && Date.now() < deadline) {
+        await sleep(100);
+        answer = await bearer(target, token);
+      }
+      expect({ status: answer.status, code: answer.body.errors?.[0]?.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
+    }
+    const listed = await request(replica(1).url).get('/v1/tokens').ca(replica(1).ca).auth(ADMIN.user, ADMIN.password).expect(200);
+    expect((listed.body.tokens as { name: string; revoked: string | null }[]).map((info) => [info.name, info.revoked !== null])).toEqual([
+      ['shared-ci', true],
+      ['from-cli', false],
+    ]);
+  });
+
   it('answers 503 INDEX_UNAVAILABLE while PostgreSQL restarts, then serves again without a registry restart', async () => {
     const archive = await packVariant('outage', '1.0.0', 'during: restart\n');
     await as(replica(0)).push(archive).expect(201);

@@ -35,6 +35,18 @@ describe('TokenStore', () => {
     expect(server.check(token)).toEqual({ kind: 'revoked', name: 'from-cli' });
   });
 
+  it('finds a token made a moment ago by another process at once when asked for a fresh check', async () => {
+    const dir = await makeTempDir();
+    const paths = { tokens: join(dir, 'tokens.json'), key: join(dir, 'tokens.key') };
+    const server = await TokenStore.open(paths, { reloadCheckMs: 60_000 });
+    expect(server.check(`prt_${'A'.repeat(43)}`)).toEqual({ kind: 'unknown' });
+    const { token } = await (await storeIn(dir)).create({ name: 'just-made', scope: 'read' });
+    // The file is looked at only once a minute here: the plain check has not seen the token yet.
+    expect(server.check(token)).toEqual({ kind: 'unknown' });
+    expect(await server.checkFresh(token)).toEqual({ kind: 'valid', name: 'just-made', scope: 'read' });
+    expect(await server.checkFresh('not-a-token')).toEqual({ kind: 'unknown' });
+  });
+
   it('answers an expired token by a clock, and keeps "last used" across a close', async () => {
     const dir = await makeTempDir();
     let now = Date.parse('2026-01-01T00:00:00Z');
@@ -43,7 +55,7 @@ describe('TokenStore', () => {
     now += 3_600_000;
     expect(store.check(token).kind).toBe('valid');
     await store.close();
-    expect((await storeIn(dir)).list()[0]).toMatchObject({ name: 'brief', lastUsed: '2026-01-01T01:00:00.000Z', expires: '2026-01-01T02:00:00.000Z' });
+    expect((await (await storeIn(dir)).list())[0]).toMatchObject({ name: 'brief', lastUsed: '2026-01-01T01:00:00.000Z', expires: '2026-01-01T02:00:00.000Z' });
     now += 3_600_000;
     expect(store.check(token)).toEqual({ kind: 'expired', name: 'brief' });
   });

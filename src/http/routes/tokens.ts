@@ -14,8 +14,8 @@ export function addTokenRoutes(router: IRouter, tokens: TokenStore): void {
     res.status(201).setHeader('Cache-Control', 'no-store').json({ ...info, token });
   });
 
-  router.get('/v1/tokens', requireAdmin, (_req, res) => {
-    res.json({ tokens: tokens.list() });
+  router.get('/v1/tokens', requireAdmin, async (_req, res) => {
+    res.json({ tokens: await tokens.list() });
   });
 
   router.delete('/v1/tokens/:name', requireAdmin, async (req, res) => {
