@@ -155,8 +155,8 @@ function openSqliteIndex(indexPath: string): SqliteIndex | undefined {
   return existsSync(indexPath) ? new SqliteIndex(indexPath) : undefined;
 }
 
-/** The replicas' shared index; the driver is loaded only when configured. */
-async function openPostgresIndex(postgres: PostgresIndexConfig): Promise<PackIndex> {
+/** The replicas' shared index (for serve too); the driver is loaded only when configured: SQLite registries never load `pg`. */
+export async function openPostgresIndex(postgres: PostgresIndexConfig): Promise<PackIndex> {
   const { PostgresIndex } = await import('../db/postgres.js');
   return PostgresIndex.open({ dsn: postgres.dsn, poolSize: postgres.poolSize });
 }

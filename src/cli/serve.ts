@@ -28,6 +28,7 @@ import { indexPath as indexPathIn } from '../storage/layout.js';
 import { StorageLock } from '../storage/lock.js';
 import { MemoryMetadataStore } from '../storage/metadata/memory.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
+import { openPostgresIndex } from './admin.js';
 import { openDurableStorage, type DurableStorageConfig } from './storage.js';
 import { openTokenStore } from './tokens.js';
 
@@ -266,13 +267,12 @@ async function openDurable(storage: DurableStorageConfig): Promise<Omit<OpenedSt
 /**
  * Replicas on a PostgreSQL index: no storage lock (it would refuse the second replica), and the staged uploads
  * found at start stay (one may be another replica's push in flight; gc takes them once they are older than its
- * minimum age). The driver is loaded only here: a registry on SQLite never loads `pg`.
+ * minimum age).
  */
 async function openShared(storage: DurableStorageConfig, postgres: PostgresIndexConfig): Promise<OpenedStorage> {
   const { blobs, metadata, close } = await openDurableStorage(storage);
   try {
-    const { PostgresIndex } = await import('../db/postgres.js');
-    const db = await PostgresIndex.open({ dsn: postgres.dsn, poolSize: postgres.poolSize });
+    const db = await openPostgresIndex(postgres);
     return { blobs, db, metadata, lock: undefined, indexIsNew: false, release: close, replicas: true };
   } catch (error) {
     close();
