@@ -225,6 +225,12 @@ export interface PackIndex extends IndexQueries {
    */
   transaction<T>(scope: string, work: (tx: IndexQueries) => Promise<T>): Promise<T>;
   /**
+   * Run `work`'s reads as of one moment: no transaction commits in between them, so a document built from
+   * several reads (a pack with its versions and tags) never shows half of a push. Reads only: PostgreSQL
+   * refuses a write here, and a transaction asked for inside `work` would wait for it forever.
+   */
+  snapshot<T>(work: (reads: IndexQueries) => Promise<T>): Promise<T>;
+  /**
    * Become the one process of those sharing this index that runs the work only one may run at a time (webhook
    * deliveries, which must leave in order and once; scheduled retention), or undefined when another holds it.
    * One process alone on its index (SQLite) always leads.

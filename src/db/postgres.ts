@@ -586,6 +586,13 @@ export class PostgresIndex extends PostgresQueries implements PackIndex {
     return inTransaction(this.pool, (db) => work(new PostgresQueries(db, (inner) => inner(db))), scopeLocks(scope));
   }
 
+  /** One REPEATABLE READ snapshot, taken at the first read and kept by every read after it; READ ONLY. */
+  async snapshot<T>(work: (reads: IndexQueries) => Promise<T>): Promise<T> {
+    return transactionOnce(this.pool, (db) => work(new PostgresQueries(db, (inner) => inner(db))), 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY').catch(
+      rethrowAsUnavailable,
+    );
+  }
+
   /**
    * A session advisory lock on a connection of its own, outside the pool: held as long as that session lives.
    * PostgreSQL releases it when the session ends, however it ends (the replica killed, the server restarted),
@@ -633,7 +640,7 @@ function scopeLocks(scope: string): string {
  * the transaction, its connection refuses the `work`'s leftover queries instead of running them in another's.
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, locks = ''): Promise<T> {
-  return transactionOnce(pool, work, locks).catch(rethrowAsUnavailable);
+  return transactionOnce(pool, work, `BEGIN ISOLATION LEVEL READ COMMITTED; ${locks}`).catch(rethrowAsUnavailable);
 }
 
 /** An outage (isIndexUnavailable) as IndexUnavailableError, which the HTTP layer answers 503; anything else as it is. */
@@ -642,7 +649,7 @@ export function rethrowAsUnavailable(error: unknown): never {
   throw new IndexUnavailableError((error as Error).message || 'the database did not answer', { cause: error });
 }
 
-async function transactionOnce<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, locks: string): Promise<T> {
+async function transactionOnce<T>(pool: pg.Pool, work: (db: Queryable) => Promise<T>, begin: string): Promise<T> {
   const client = await pool.connect();
   let over = false;
   const db: Queryable = {
@@ -653,7 +660,7 @@ async function transactionOnce<T>(pool: pg.Pool, work: (db: Queryable) => Promis
   };
   let broken: Error | undefined;
   try {
-    await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; ${locks}`);
+    await client.query(begin);
     const result = await work(db);
     await client.query('COMMIT');
     return result;

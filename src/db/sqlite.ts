@@ -279,6 +279,9 @@ export class SqliteIndex extends SqliteQueries implements RebuiltIndex<SqliteInd
   private transactionEnd: Promise<void> | undefined;
   /** The end of the last transaction asked for: the next one begins after it. */
   private lastTransaction: Promise<void> = Promise.resolve();
+  /** Snapshots under way (see snapshot): a transaction begins only when there is none. */
+  private openSnapshots = 0;
+  private snapshotsEnded: (() => void) | undefined;
 
   constructor(path: string) {
     super(new SqliteStatements(path));
@@ -296,6 +299,7 @@ export class SqliteIndex extends SqliteQueries implements RebuiltIndex<SqliteInd
     // queued on `end`) before the next transaction begins, so a stream of pushes cannot starve a reader.
     this.lastTransaction = end.then(() => {});
     await previous;
+    while (this.openSnapshots > 0) await new Promise<void>((resolve) => (this.snapshotsEnded = resolve));
     this.transactionEnd = end;
     const tx = new TransactionQueries(this.statements);
     try {
@@ -311,6 +315,22 @@ export class SqliteIndex extends SqliteQueries implements RebuiltIndex<SqliteInd
       this.statements.changed();
       this.transactionEnd = undefined;
       ended();
+    }
+  }
+
+  /**
+   * One connection, so a snapshot is a stretch without commits: it begins after the transactions already asked
+   * for (so a stream of page reads cannot starve a push), and a transaction asked for meanwhile begins when the
+   * snapshots under way have ended. Snapshots run side by side, and reads outside them run as always.
+   */
+  async snapshot<T>(work: (reads: IndexQueries) => Promise<T>): Promise<T> {
+    await this.lastTransaction;
+    this.openSnapshots += 1;
+    try {
+      return await work(this);
+    } finally {
+      this.openSnapshots -= 1;
+      if (this.openSnapshots === 0) this.snapshotsEnded?.();
     }
   }
 

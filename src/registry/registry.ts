@@ -429,40 +429,40 @@ export class Registry {
    * pack.json's `version` accepts) is never looked up as a tag — so no tag, not even one stored before tags
    * named like another version were refused, can stand for a version number. Then tags, then digests.
    */
-  async resolve(name: string, ref: string): Promise<ResolvedVersion> {
+  async resolve(name: string, ref: string, reads: IndexQueries = this.db): Promise<ResolvedVersion> {
     assertPackName(name);
-    const byVersion = await this.versionByReference(name, ref);
+    const byVersion = await this.versionByReference(name, ref, reads);
     if (byVersion) return { record: byVersion, resolvedBy: 'version' };
     if (normalizePackVersion(ref) === null) {
-      const byTag = await this.db.versionByTag(name, ref);
+      const byTag = await reads.versionByTag(name, ref);
       if (byTag) return { record: byTag, resolvedBy: 'tag' };
     }
-    const byDigest = await this.versionByDigest(name, ref);
+    const byDigest = await this.versionByDigest(name, ref, reads);
     if (byDigest) return { record: byDigest, resolvedBy: 'digest' };
     throw notFound(name, ref);
   }
 
   /** A version by its string as stored (whatever it is) or by its normalised form. */
-  private async versionByReference(name: string, ref: string): Promise<VersionRecord | undefined> {
-    const byString = await this.db.versionByString(name, ref);
+  private async versionByReference(name: string, ref: string, reads: IndexQueries = this.db): Promise<VersionRecord | undefined> {
+    const byString = await reads.versionByString(name, ref);
     if (byString) return byString;
     const normalized = normalizePackVersion(ref);
-    return normalized ? this.db.versionByNormalized(name, normalized) : undefined;
+    return normalized ? reads.versionByNormalized(name, normalized) : undefined;
   }
 
   /** A content digest first, then an archive digest (the ETag a client holds). */
-  private async versionByDigest(name: string, ref: string): Promise<VersionRecord | undefined> {
+  private async versionByDigest(name: string, ref: string, reads: IndexQueries = this.db): Promise<VersionRecord | undefined> {
     if (!isContentDigest(ref)) return undefined;
-    return (await this.db.versionByContentDigest(name, ref)) ?? (await this.db.versionByArchiveDigest(name, ref));
+    return (await reads.versionByContentDigest(name, ref)) ?? (await reads.versionByArchiveDigest(name, ref));
   }
 
   /** `baseUrl` (`https://host[:port]`, from the HTTP layer) makes `logoUrl` absolute; without it there is none. */
   async getVersion(name: string, ref: string, baseUrl?: string): Promise<VersionDocument> {
-    return this.versionDocumentOf((await this.resolve(name, ref)).record, baseUrl);
+    return this.db.snapshot(async (reads) => this.versionDocumentOf((await this.resolve(name, ref, reads)).record, baseUrl, reads));
   }
 
-  private async versionDocumentOf(record: VersionRecord, baseUrl?: string): Promise<VersionDocument> {
-    const document = versionDocument(record, await this.db.tagsOfVersion(record.id), await this.db.downloadsOf(record.pack, record.normalizedVersion));
+  private async versionDocumentOf(record: VersionRecord, baseUrl?: string, reads: IndexQueries = this.db): Promise<VersionDocument> {
+    const document = versionDocument(record, await reads.tagsOfVersion(record.id), await reads.downloadsOf(record.pack, record.normalizedVersion));
     const logo = baseUrl === undefined ? undefined : logoUrl(baseUrl, record.pack, record.files);
     return logo === undefined ? document : { ...document, logoUrl: logo };
   }
@@ -470,10 +470,14 @@ export class Registry {
   /** `baseUrl` as for getVersion: the pack's `logoUrl` is its highest version's logo. */
   async getPack(name: string, baseUrl?: string): Promise<PackDocument> {
     assertPackName(name);
-    const pack = await this.db.pack(name);
+    return this.db.snapshot((reads) => this.packDocumentOf(name, reads, baseUrl));
+  }
+
+  private async packDocumentOf(name: string, reads: IndexQueries, baseUrl?: string): Promise<PackDocument> {
+    const pack = await reads.pack(name);
     if (!pack) throw new RegistryError('PACK_NOT_FOUND', `pack ${name} not found`, { name });
-    const versions = await versionsInOrder(this.db, name);
-    const document = packDocument(pack, versions, await this.db.tagsOfPack(name), await this.db.downloadsOfPack(name));
+    const versions = await versionsInOrder(reads, name);
+    const document = packDocument(pack, versions, await reads.tagsOfPack(name), await reads.downloadsOfPack(name));
     const latest = versions.find((version) => version.id === pack.latestVersionId);
     const logo = baseUrl === undefined || !latest ? undefined : logoUrl(baseUrl, name, latest.files);
     return logo === undefined ? document : { ...document, logoUrl: logo };
@@ -487,14 +491,14 @@ export class Registry {
   async listPacks(filter: PackFilter, page: Page, baseUrl?: string): Promise<PageOf<PackSummary>> {
     const records = await this.db.packsPage(filter, page.last, page.limit + 1);
     const result = pageFrom(records, page.limit, (pack) => pack.name);
-    const withLogo = await this.logoUrlsOf(result.items.map((pack) => pack.name), baseUrl);
+    const withLogo = await this.logoUrlsOf(result.items.map((pack) => pack.name), baseUrl, this.db);
     return { items: result.items.map((pack) => withLogo(pack.name, packSummary(pack))), next: result.next };
   }
 
   /** Adds `logoUrl` to a list page's documents: the latest versions' logos, read in one query. */
-  private async logoUrlsOf(names: readonly string[], baseUrl: string | undefined): Promise<<T extends PackSummary>(name: string, document: T) => T> {
+  private async logoUrlsOf(names: readonly string[], baseUrl: string | undefined, reads: IndexQueries): Promise<<T extends PackSummary>(name: string, document: T) => T> {
     if (baseUrl === undefined) return (_name, document) => document;
-    const logos = new Map((await this.db.latestFileOfPacks(names, LOGO_FILE.path)).map((logo) => [logo.pack, logo.sha256]));
+    const logos = new Map((await reads.latestFileOfPacks(names, LOGO_FILE.path)).map((logo) => [logo.pack, logo.sha256]));
     return (name, document) => {
       const sha256 = logos.get(name);
       const logo = sha256 === undefined ? undefined : logoUrl(baseUrl, name, [{ path: LOGO_FILE.path, sha256 }]);
@@ -512,13 +516,17 @@ export class Registry {
    * packs' versions, then their tags), never one per pack.
    */
   async listPacksExpanded(filter: PackFilter, page: Page, baseUrl?: string): Promise<PageOf<ExpandedPackSummary>> {
-    const records = await this.db.packsPage(filter, page.last, page.limit + 1);
+    return this.db.snapshot((reads) => this.expandedPage(filter, page, reads, baseUrl));
+  }
+
+  private async expandedPage(filter: PackFilter, page: Page, reads: IndexQueries, baseUrl?: string): Promise<PageOf<ExpandedPackSummary>> {
+    const records = await reads.packsPage(filter, page.last, page.limit + 1);
     const result = pageFrom(records, page.limit, (pack) => pack.name);
     const names = result.items.map((pack) => pack.name);
-    const versions = groupByPack<VersionEntryRecord>(await this.db.versionEntriesOfPacks(names));
-    const tags = groupByPack<PackTagRecord>(await this.db.tagsOfPacks(names));
-    const downloads = groupByPack<DownloadRecord>(await this.db.downloadsOfPacks(names));
-    const withLogo = await this.logoUrlsOf(names, baseUrl);
+    const versions = groupByPack<VersionEntryRecord>(await reads.versionEntriesOfPacks(names));
+    const tags = groupByPack<PackTagRecord>(await reads.tagsOfPacks(names));
+    const downloads = groupByPack<DownloadRecord>(await reads.downloadsOfPacks(names));
+    const withLogo = await this.logoUrlsOf(names, baseUrl, reads);
     const items = result.items.map((pack) => {
       const ordered = [...(versions.get(pack.name) ?? [])].sort((a, b) => comparePackVersions(a.normalizedVersion, b.normalizedVersion));
       return withLogo(pack.name, packDocument(pack, ordered, tags.get(pack.name) ?? [], downloads.get(pack.name) ?? []));

@@ -723,6 +723,28 @@ export function describeIndexConformance(name: string, open: () => Promise<PackI
         expect((await index.versionByNormalized('nginx', '1.0.0'))?.id).toBe(nginx);
         expect((await index.versionByNormalized('redis', '1.0.0'))?.id).toBe(redis);
       });
+
+      it('reads a snapshot as of one moment: a commit made while it runs shows only after it', async () => {
+        const index = await fresh();
+        const first = await index.transaction('nginx', (tx) => tx.insertVersion(newVersion('nginx', '1.0.0')));
+        let push: Promise<unknown> | undefined;
+        const seen = await index.snapshot(async (reads) => {
+          const before = (await reads.versionsOfPack('nginx')).map((version) => version.version);
+          // A push of the same pack (another connection, on a driver with a pool) commits or waits meanwhile.
+          push = index.transaction('nginx', async (tx) => {
+            const id = await tx.insertVersion(newVersion('nginx', '1.1.0'));
+            await tx.setTag('nginx', '1.x', id, 'parent');
+          });
+          await sleep(100);
+          const tags = (await reads.tagsOfPack('nginx')).map((tag) => tag.tag);
+          const after = (await reads.versionsOfPack('nginx')).map((version) => version.version);
+          return { before, tags, after };
+        });
+        expect(seen).toEqual({ before: ['1.0.0'], tags: [], after: ['1.0.0'] });
+        await push;
+        expect((await index.versionsOfPack('nginx')).map((version) => version.version)).toEqual(['1.0.0', '1.1.0']);
+        expect((await index.tagsOfPack('nginx')).map((tag) => [tag.tag, tag.versionId === first])).toEqual([['1.x', false]]);
+      });
     });
   });
 }

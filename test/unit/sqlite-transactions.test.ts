@@ -156,6 +156,29 @@ describe('SqliteIndex transactions', () => {
     expect(await between).toEqual(['alpha']);
   });
 
+  it('lets a transaction asked for during snapshots begin once they end, however many snapshots come after it', async () => {
+    const index = await openIndex();
+    const held = gate();
+    const order: string[] = [];
+    const first = index.snapshot(async (reads) => {
+      await held.promise;
+      order.push(`first snapshot read ${(await reads.catalogPage('', 10)).length}`);
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const push = index.transaction('alpha', async (tx) => {
+      order.push('transaction begins');
+      await writeVersion(tx, 'alpha', '1.0.0');
+    });
+    // Asked for after the transaction: waits for it, rather than keep it waiting.
+    const later = index.snapshot(async (reads) => order.push(`later snapshot read ${(await reads.catalogPage('', 10)).length}`));
+    // Reads outside a snapshot are not held back by one.
+    expect(await hasSettled(index.catalogPage('', 10))).toBe(true);
+    expect(await hasSettled(push)).toBe(false);
+    held.open();
+    await Promise.all([first, push, later]);
+    expect(order).toEqual(['first snapshot read 0', 'transaction begins', 'later snapshot read 1']);
+  });
+
   it('refuses the queries of a transaction that has ended', async () => {
     const index = await openIndex();
     let kept: IndexQueries | undefined;
