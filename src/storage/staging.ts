@@ -32,9 +32,10 @@ const FILE_BUFFER_BYTES = 1024 * 1024;
 /**
  * How much of an upload may wait in the meter and for the reader (each) before the socket is paused: four TLS
  * records, not a megabyte. Chunks that wait in these queues while young-generation collections run are promoted
- * to the old generation, and their buffers are then freed only by a full collection; with 1 MiB queues, the
- * server's peak RSS during a 50 MB push on S3 was 6–10 MB higher (bench `s3`, issue 15) for no gain in speed
- * (the rest of the upload waits in the kernel's socket buffer, which costs the heap nothing).
+ * to the old generation, and their buffers are then freed only by a full collection: with 1 MiB queues, the
+ * server's peak RSS during a 50 MB push was 6–10 MB higher on S3 and 12–20 MB on the filesystem (bench `s3`,
+ * issue 15), for no gain in speed (the rest of the upload waits in the kernel's socket buffer, which costs the
+ * heap nothing).
  */
 const QUEUE_BYTES = 64 * 1024;
 

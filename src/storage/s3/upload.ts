@@ -37,7 +37,7 @@ export const UPLOAD_QUEUE_SIZE = 1;
  * smaller allocation (each TLS record and inflated chunk of a push: about 100 MB of them per 50 MB push) comes
  * from the heap, which keeps the space they leave: with the buffers freed after each push, the server's peak RSS
  * crept up by 5–10 MB per 50 MB push (bench `s3`: 129, 131, 135, 145, 155 MB over five), and stayed at
- * 123–130 MB with glibc's threshold pinned (MALLOC_MMAP_THRESHOLD_). Kept, they cost their size once, after the
+ * 123–132 MB with glibc's threshold pinned (MALLOC_MMAP_THRESHOLD_). Kept, they cost their size once, after the
  * first multipart push.
  */
 const spareBuffers = new Map<number, Buffer[]>();
