@@ -6,6 +6,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { UPLOAD_QUEUE_SIZE } from '../../src/storage/s3/upload.js';
 import { motoServer } from '../../test/helpers/real-components.js';
 import type { ServerEntry } from './build.js';
 import type { Certificate, HtpasswdFile } from './credentials.js';
@@ -159,7 +160,7 @@ export async function benchS3(options: S3BenchOptions): Promise<void> {
     'S3 storage (moto on loopback) against the filesystem',
     `The same server and archives, \`storage: s3\` against moto's S3 server (a Python process on the same machine, so its ` +
       `CPU competes with the registry's) and \`storage: filesystem\`. Pushes: median of ${options.large.length} pushes of distinct ` +
-      `${label.replace(' push', '')} archives; S3 receives each as a multipart upload (${fmt(Number(serverEnv.REGISTRY_STORAGE_S3_CHUNKSIZE ?? 10 * MB) / MB)} MiB parts, 2 in flight) to a staging ` +
+      `${label.replace(' push', '')} archives; S3 receives each as a multipart upload (${fmt(Number(serverEnv.REGISTRY_STORAGE_S3_CHUNKSIZE ?? 10 * MB) / MB)} MiB parts, ${UPLOAD_QUEUE_SIZE} in flight) to a staging ` +
       'object, then a server-side copy. RSS: sampled every 20 ms plus VmHWM, as in the push table. Downloads: 50 KB, c=16, ' +
       'after one untimed read (the small-blob cache serves them on either storage).',
     table(

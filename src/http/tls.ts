@@ -4,7 +4,6 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
-import selfsigned from 'selfsigned';
 
 export interface TlsSettings {
   certificate: string;
@@ -53,6 +52,8 @@ export async function generateSelfSigned(certificatePath: string, keyPath: strin
   const altNames = unique.map((host) => (isIP(host) ? { type: 7 as const, ip: host } : { type: 2 as const, value: host }));
   const notAfter = new Date();
   notAfter.setFullYear(notAfter.getFullYear() + 5);
+  // Loaded only here: most starts load a certificate, and selfsigned (with node-forge) is 2–3 MB of heap.
+  const { default: selfsigned } = await import('selfsigned');
   const pems = await selfsigned.generate([{ name: 'commonName', value: unique[0] ?? 'localhost' }], {
     keySize: 2048,
     algorithm: 'sha256',

@@ -23,11 +23,21 @@ export class UploadTooLargeError extends Error {
 }
 
 /**
- * How much of an upload may wait for the disk (and for a reader) before the socket is paused. Sockets deliver
- * 16 KiB TLS records; with the default 16 KiB buffer every record waited for its own write to finish, and a
- * 50 MB push spent most of its time in those round trips to the file system's threads (bench/results).
+ * How much of an upload may wait for the disk before the socket is paused. Sockets deliver 16 KiB TLS records;
+ * with the default 16 KiB buffer every record waited for its own write to finish, and a 50 MB push spent most
+ * of its time in those round trips to the file system's threads (bench/results).
  */
-const STAGING_BUFFER_BYTES = 1024 * 1024;
+const FILE_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * How much of an upload may wait in the meter and for the reader (each) before the socket is paused: four TLS
+ * records, not a megabyte. Chunks that wait in these queues while young-generation collections run are promoted
+ * to the old generation, and their buffers are then freed only by a full collection: with 1 MiB queues, the
+ * server's peak RSS during a 50 MB push was 6–10 MB higher on S3 and 12–20 MB on the filesystem (bench `s3`,
+ * issue 15), for no gain in speed (the rest of the upload waits in the kernel's socket buffer, which costs the
+ * heap nothing).
+ */
+const QUEUE_BYTES = 64 * 1024;
 
 /**
  * A second consumer of an upload's bytes, fed while they are staged: it may stop reading (and destroy its
@@ -47,7 +57,7 @@ export function folderStaging(dir: string): StagingArea & Pick<BlobStore, 'readS
   return {
     stage(): Staging {
       const path = join(dir, stagedUploadName());
-      return { path, writable: createWriteStream(path, { flags: 'wx', highWaterMark: STAGING_BUFFER_BYTES }) };
+      return { path, writable: createWriteStream(path, { flags: 'wx', highWaterMark: FILE_BUFFER_BYTES }) };
     },
     discardStaged: (path) => rm(path, { force: true, recursive: true }),
     readStaged: (path) => createReadStream(path),
@@ -78,7 +88,7 @@ export async function stageUpload<T = never>(
 ): Promise<StagedUpload & { read?: T }> {
   const hash = createHash('sha256');
   let size = 0;
-  const copy = reader ? new PassThrough({ highWaterMark: STAGING_BUFFER_BYTES }) : undefined;
+  const copy = reader ? new PassThrough({ highWaterMark: QUEUE_BYTES }) : undefined;
   // A reader that is done (early or not) is fed no more; destroying its input releases a staging step
   // that waits for it to drain.
   const reading = reader && copy ? reader(copy).finally(() => copy.destroy()) : undefined;
@@ -86,7 +96,7 @@ export async function stageUpload<T = never>(
   reading?.catch(() => {});
   copy?.on('error', () => {});
   const meter = new Transform({
-    highWaterMark: STAGING_BUFFER_BYTES,
+    highWaterMark: QUEUE_BYTES,
     transform(chunk: Buffer, _encoding, done) {
       size += chunk.length;
       if (size > maxBytes) return done(new UploadTooLargeError(maxBytes));

@@ -5,9 +5,9 @@
 // Buffer.concat, so every part is copied into a new buffer, and the chunks it holds while S3 is busy outlive
 // the young generation; V8 frees such buffers only when external memory has grown by tens of megabytes. A
 // 50 MB push on S3 peaked at 210–237 MB of server RSS with it (bench `s3`, the 150 MB bound of issue 15).
-// Here every incoming chunk is copied once into one of a few part buffers, allocated per upload and reused
-// from part to part, so a push holds at most (UPLOAD_QUEUE_SIZE + 1) × chunkSize however large it is, and the
-// chunks themselves die young.
+// Here every incoming chunk is copied once into one of a few part buffers, reused from part to part, so a push
+// holds at most (UPLOAD_QUEUE_SIZE + 1) × chunkSize however large it is, and the chunks themselves die young.
+// The second buffer is taken only when the first part is full (an archive that fits in one part uses one).
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -20,8 +20,37 @@ import { Writable } from 'node:stream';
 import type { S3Bucket } from './client.js';
 import { isS3NotFound, s3Call } from './errors.js';
 
-/** Parts of one upload sent at once: while they travel, the next part fills. */
-export const UPLOAD_QUEUE_SIZE = 2;
+/**
+ * Parts of one upload sent at once: while one travels, the next fills. One, not two: each part in flight is
+ * a whole `chunksize` buffer held (10 MiB by default, part of the 150 MB bound on a push's RSS, issue 15),
+ * and a second one in flight did not make a 50 MB push to S3 faster (bench `s3`: moto on loopback, where a
+ * part travels faster than the next one arrives from the client and is inspected).
+ */
+export const UPLOAD_QUEUE_SIZE = 1;
+
+/**
+ * Part buffers left by finished uploads, by size, for the next upload to reuse rather than freed: at most one
+ * upload's worth (UPLOAD_QUEUE_SIZE + 1) per size is kept.
+ *
+ * Why not free them: glibc serves a buffer this large with an mmap of its own, and freeing one raises its mmap
+ * threshold to that size, and its trim threshold to twice that, for the rest of the process. From then on every
+ * smaller allocation (each TLS record and inflated chunk of a push: about 100 MB of them per 50 MB push) comes
+ * from the heap, which keeps the space they leave: with the buffers freed after each push, the server's peak RSS
+ * crept up by 5–10 MB per 50 MB push (bench `s3`: 129, 131, 135, 145, 155 MB over five), and stayed at
+ * 123–132 MB with glibc's threshold pinned (MALLOC_MMAP_THRESHOLD_). Kept, they cost their size once, after the
+ * first multipart push.
+ */
+const spareBuffers = new Map<number, Buffer[]>();
+
+function takeSpareBuffer(size: number): Buffer | undefined {
+  return spareBuffers.get(size)?.pop();
+}
+
+function keepSpareBuffer(buffer: Buffer): void {
+  const spare = spareBuffers.get(buffer.length) ?? [];
+  spareBuffers.set(buffer.length, spare);
+  if (spare.length < UPLOAD_QUEUE_SIZE + 1) spare.push(buffer);
+}
 
 /** S3's limit on the parts of one multipart upload. */
 const MAX_PARTS = 10_000;
@@ -37,7 +66,8 @@ const CONTENT_TYPE = 'application/gzip';
 export class S3UploadWritable extends Writable {
   /** Part buffers not in flight, ready to fill. */
   private readonly idle: Buffer[] = [];
-  private allocated = 0;
+  /** Part buffers this upload has taken (from the spares, or allocated). */
+  private taken = 0;
   /** The part being filled, and how much of it is. */
   private current: Buffer | undefined;
   private filled = 0;
@@ -86,6 +116,7 @@ export class S3UploadWritable extends Writable {
     this.complete().then(
       () => {
         this.finished = true;
+        this.releaseBuffers();
         callback();
       },
       (error: unknown) => callback(error as Error),
@@ -93,6 +124,7 @@ export class S3UploadWritable extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.releaseBuffers();
     if (this.finished || !this.multipart) return callback(error);
     const multipart = this.multipart;
     void Promise.allSettled([...this.inFlight])
@@ -107,10 +139,17 @@ export class S3UploadWritable extends Writable {
   private takeBuffer(): Buffer | undefined {
     const buffer = this.idle.pop();
     if (buffer) return buffer;
-    if (this.allocated > UPLOAD_QUEUE_SIZE) return undefined;
-    this.allocated++;
+    if (this.taken > UPLOAD_QUEUE_SIZE) return undefined;
+    this.taken++;
     // Uninitialised: only the filled part of a buffer is ever sent.
-    return Buffer.allocUnsafe(this.bucket.chunkSize);
+    return takeSpareBuffer(this.bucket.chunkSize) ?? Buffer.allocUnsafe(this.bucket.chunkSize);
+  }
+
+  /** The part buffers not in flight go to the spares as soon as the upload has finished or failed. */
+  private releaseBuffers(): void {
+    for (const buffer of this.idle.splice(0)) keepSpareBuffer(buffer);
+    if (this.current) keepSpareBuffer(this.current);
+    this.current = undefined;
   }
 
   private sendCurrentPart(): void {
@@ -122,7 +161,8 @@ export class S3UploadWritable extends Writable {
     const sending = this.sendPart(buffer.subarray(0, length), partNumber).then(
       () => {
         this.inFlight.delete(sending);
-        this.idle.push(buffer);
+        if (this.destroyed) keepSpareBuffer(buffer);
+        else this.idle.push(buffer);
         const resume = this.resumeWrite;
         this.resumeWrite = undefined;
         resume?.();
@@ -160,10 +200,17 @@ export class S3UploadWritable extends Writable {
   private async complete(): Promise<void> {
     const { client, bucket, encryption } = this.bucket;
     if (!this.multipart) {
-      const body = this.current ? this.current.subarray(0, this.filled) : Buffer.alloc(0);
-      await s3Call(`uploading ${this.key}`, () =>
-        client.send(new PutObjectCommand({ Bucket: bucket, Key: this.objectKey, Body: body, ContentType: CONTENT_TYPE, ...encryption })),
-      );
+      // Out of `current` while S3 reads it: a destroy meanwhile must not hand it to another upload.
+      const buffer = this.current;
+      this.current = undefined;
+      const body = buffer ? buffer.subarray(0, this.filled) : Buffer.alloc(0);
+      try {
+        await s3Call(`uploading ${this.key}`, () =>
+          client.send(new PutObjectCommand({ Bucket: bucket, Key: this.objectKey, Body: body, ContentType: CONTENT_TYPE, ...encryption })),
+        );
+      } finally {
+        if (buffer) keepSpareBuffer(buffer);
+      }
       return;
     }
     if (this.current && this.filled > 0) this.sendCurrentPart();
