@@ -3,6 +3,7 @@
 // a change within a second, so these need no stop, unlike reindex.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import type { TokenSnapshot } from '../auth/token-document.js';
 import { FileTokenKeeper } from '../auth/token-file.js';
 import { TokenError, TokenStore, type TokenInfo } from '../auth/tokens.js';
 import type { PostgresIndexConfig, RegistryConfig } from '../config/schema.js';
@@ -52,16 +53,14 @@ async function openSharedTokenStore(postgres: PostgresIndexConfig, paths: { toke
     onPollFailure: (error) => report(`the database did not answer (${(error as Error).message}); the tokens known until now stay in use`),
   });
   try {
-    if (existsSync(paths.tokens)) {
-      const local = (await FileTokenKeeper.open(paths, 0)).current();
-      if (local.key && local.tokens.length > 0) {
-        if (await keeper.adopt(local.tokens, local.key)) {
-          report(`moved the ${local.tokens.length} access token(s) of ${paths.tokens} into the PostgreSQL index's database, which every replica shares`);
-        } else {
-          const shared = new Set(keeper.current().tokens.map((token) => token.hash));
-          const left = local.tokens.filter((token) => !shared.has(token.hash)).map((token) => token.name);
-          if (left.length > 0) report(`${paths.tokens} is not used with a PostgreSQL index (the tokens are in the database); its tokens ${left.join(', ')} are not there: create them again`);
-        }
+    const local = existsSync(paths.tokens) ? await readLocalTokens(paths, report) : undefined;
+    if (local?.key && local.tokens.length > 0) {
+      if (await keeper.adopt(local.tokens, local.key)) {
+        report(`moved the ${local.tokens.length} access token(s) of ${paths.tokens} into the PostgreSQL index's database, which every replica shares`);
+      } else {
+        const shared = new Set(keeper.current().tokens.map((token) => token.hash));
+        const left = local.tokens.filter((token) => !shared.has(token.hash)).map((token) => token.name);
+        if (left.length > 0) report(`${paths.tokens} is not used with a PostgreSQL index (the tokens are in the database); its tokens ${left.join(', ')} are not there: create them again`);
       }
     }
   } catch (error) {
@@ -69,6 +68,16 @@ async function openSharedTokenStore(postgres: PostgresIndexConfig, paths: { toke
     throw error;
   }
   return new TokenStore(keeper);
+}
+
+/** A local token file that cannot be read is reported, not fatal: the replica does not use it. */
+async function readLocalTokens(paths: { tokens: string; key: string }, report: (message: string) => void): Promise<TokenSnapshot | undefined> {
+  try {
+    return (await FileTokenKeeper.open(paths, 0)).current();
+  } catch (error) {
+    report(`${paths.tokens} could not be read (${(error as Error).message}); it is not used with a PostgreSQL index`);
+    return undefined;
+  }
 }
 
 /** Known refusals (a taken name, an unknown one) are one line and exit 1; usage mistakes exit 2. */

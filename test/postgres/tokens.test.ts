@@ -3,6 +3,7 @@
 // reaches every replica within the look interval, changes from several replicas at once are serialised by the
 // row's lock (one key, one token per name), "last used" times of every replica are kept, reindex's clearing of
 // the index leaves the tokens alone, and an outage keeps the known tokens working while changes get 503s.
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +135,14 @@ describe.skipIf(!available(server))(`access tokens in PostgreSQL ${server.path ?
     whenDone(() => third.close());
     expect(reports[1]).toMatch(/tokens\.json is not used with a PostgreSQL index .* its tokens stray are not there/);
     expect(await third.checkFresh(stray.token)).toEqual({ kind: 'unknown' });
+    // A local file that is not a token document stops nothing: it is reported and left alone.
+    const brokenDir = await makeTempDir();
+    await writeFile(join(brokenDir, 'tokens.json'), '{"not": "tokens"}\n');
+    const { config: brokenConfig } = loadConfig({ env: { ...env, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: brokenDir }, cwd: brokenDir });
+    const fourth = await openTokenStore(brokenConfig, (message) => reports.push(message));
+    whenDone(() => fourth.close());
+    expect(reports[2]).toMatch(/tokens\.json could not be read \(.*is not a token document of this registry\); it is not used with a PostgreSQL index/);
+    expect(await fourth.checkFresh(before.token)).toEqual({ kind: 'valid', name: 'from-file', scope: 'push' });
   });
 
   it('keeps known tokens working while PostgreSQL is away, refuses changes with IndexUnavailableError, and recovers', async () => {
