@@ -110,13 +110,7 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
       await current?.close();
     }
 
-    if (report.backfill.written > 0) {
-      output.out(`wrote ${report.backfill.written} missing metadata document${plural(report.backfill.written)} from the current index first`);
-    }
-    for (const skipped of report.skipped) output.err(`skipped ${listedMetadataKey(skipped)}: ${skipped.reason}`);
-    for (const lost of report.lost) {
-      output.err(`${options.allowLoss ? 'lost' : 'would lose'} ${lost.pack}:${lost.version} (in the current index): ${lost.reason}`);
-    }
+    printReindexProblems(report, output, options.allowLoss ?? false);
     if (report.lost.length > 0 && !options.allowLoss) {
       await removeDatabase(temporary);
       output.err(
@@ -130,11 +124,7 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     await removeDatabase(indexPath);
     await renameDurably(temporary, indexPath);
 
-    output.out(
-      `rebuilt ${indexPath} from ${report.documents} metadata document${plural(report.documents)}: ` +
-        `${report.packs} pack${plural(report.packs)}, ${report.versions} version${plural(report.versions)}, ` +
-        `${report.userTags} user tag${plural(report.userTags)}`,
-    );
+    output.out(`rebuilt ${indexPath} ${rebuiltFrom(report)}`);
     output.out('history: one push event per version was restored; earlier tag changes and deletions are not in the storage');
     if (report.carried) {
       const { feed, deliveries, downloads } = report.carried;
@@ -148,6 +138,26 @@ export async function reindexCommand(config: RegistryConfig, output: Output = st
     opened?.close();
     lock.release();
   }
+}
+
+/** What either reindex says before deciding: documents written first, documents skipped, versions lost. */
+function printReindexProblems(report: CheckedReindexReport, output: Output, allowLoss: boolean): void {
+  if (report.backfill.written > 0) {
+    output.out(`wrote ${report.backfill.written} missing metadata document${plural(report.backfill.written)} from the current index first`);
+  }
+  for (const skipped of report.skipped) output.err(`skipped ${listedMetadataKey(skipped)}: ${skipped.reason}`);
+  for (const lost of report.lost) {
+    output.err(`${allowLoss ? 'lost' : 'would lose'} ${lost.pack}:${lost.version} (in the current index): ${lost.reason}`);
+  }
+}
+
+/** "from N metadata documents: P packs, V versions, T user tags". */
+function rebuiltFrom(report: CheckedReindexReport): string {
+  return (
+    `from ${report.documents} metadata document${plural(report.documents)}: ` +
+    `${report.packs} pack${plural(report.packs)}, ${report.versions} version${plural(report.versions)}, ` +
+    `${report.userTags} user tag${plural(report.userTags)}`
+  );
 }
 
 /** The local SQLite index of the storage, when it has one. */
@@ -170,19 +180,13 @@ async function reindexShared(storage: DurableStorageConfig, postgres: PostgresIn
   const opened = await openDurableStorage(storage);
   try {
     const db = await openPostgresIndex(postgres);
-    let report: Awaited<ReturnType<typeof reindexInPlace>>;
+    let report: CheckedReindexReport & { replaced: boolean };
     try {
       report = await reindexInPlace(db, opened, { allowLoss: options.allowLoss ?? false });
     } finally {
       await db.close();
     }
-    if (report.backfill.written > 0) {
-      output.out(`wrote ${report.backfill.written} missing metadata document${plural(report.backfill.written)} from the current index first`);
-    }
-    for (const skipped of report.skipped) output.err(`skipped ${listedMetadataKey(skipped)}: ${skipped.reason}`);
-    for (const lost of report.lost) {
-      output.err(`${options.allowLoss ? 'lost' : 'would lose'} ${lost.pack}:${lost.version} (in the current index): ${lost.reason}`);
-    }
+    printReindexProblems(report, output, options.allowLoss ?? false);
     if (!report.replaced) {
       output.err(
         `reindex: the rebuilt index would lack ${report.lost.length} version${plural(report.lost.length)} the current index holds (listed above); ` +
@@ -190,11 +194,7 @@ async function reindexShared(storage: DurableStorageConfig, postgres: PostgresIn
       );
       return EXIT_FAILURE;
     }
-    output.out(
-      `rebuilt the PostgreSQL index in place from ${report.documents} metadata document${plural(report.documents)}: ` +
-        `${report.packs} pack${plural(report.packs)}, ${report.versions} version${plural(report.versions)}, ` +
-        `${report.userTags} user tag${plural(report.userTags)}`,
-    );
+    output.out(`rebuilt the PostgreSQL index in place ${rebuiltFrom(report)}`);
     output.out('history: one push event per version was restored; the change feed, the webhook outbox and the download counts are unchanged');
     return 0;
   } finally {

@@ -343,10 +343,11 @@ function guarded(logger: Logger, what: string, work: () => Promise<unknown>): ()
 function startScheduledRetention(config: RegistryConfig, db: PackIndex, registry: Registry, logger: Logger): { stop(): Promise<void> } {
   const { scheduleMs, rules } = config.retention;
   if (scheduleMs === undefined || config.storage.readOnly) return { stop: async () => {} };
+  const flush = guarded(logger, 'writing the download counts', () => registry.flushDownloads());
   let retention: Promise<void> | undefined;
   const run = () => {
     if (retention) return;
-    retention = guarded(logger, 'writing the download counts', () => registry.flushDownloads())()
+    retention = flush()
       .then(() => applyRetention(db, registry, rules, { dryRun: false, now: new Date() }))
       .then(
         (report) => {
